@@ -1,0 +1,70 @@
+"""Configuration classes, read from the environment.
+
+Development may fall back to a secret kept in the instance folder; production never falls back to
+anything: it refuses to start without SECRET_KEY and DATABASE_URL.
+"""
+import os
+from datetime import timedelta
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # The base of every printed link (QR codes on badges and tables): it must be the address phones
+    # reach, which a CLI run cannot guess from a request.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # A judge's phone stays signed in for the whole event (several days covers set-up and the day).
+    PERMANENT_SESSION_LIFETIME = timedelta(days=int(os.environ.get("SESSION_DAYS", "4")))
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    WTF_CSRF_TIME_LIMIT = None  # a judge may leave the form open for an hour; the session bounds it
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # CSV uploads are small; refuse anything huge
+    # Times on pages are shown in the hall's time zone (stored in UTC).
+    DISPLAY_TIMEZONE = os.environ.get("EXPO_TIMEZONE", "UTC")
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000"))
+    PASSWORD_HASH_METHOD = "scrypt"
+    TESTING = False
+    DEBUG = False
+    ENV_NAME = "base"
+
+
+class DevelopmentConfig(Config):
+    DEBUG = _bool("FLASK_DEBUG", False)
+    ENV_NAME = "development"
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
+    WTF_CSRF_ENABLED = False
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast: the tests hash a password per test
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    ENV_NAME = "test"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    ENV_NAME = "production"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env():
+    """The config class that EXPO_ENV names (development when unset)."""
+    name = os.environ.get("EXPO_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"EXPO_ENV={name!r} is not one of {', '.join(CONFIGS)}") from None

@@ -1,0 +1,177 @@
+"""Reading the teams and judges CSV files: every problem is reported with its line number.
+
+Parsing is pure (text in, rows and errors out); expo_app.admin.operations applies the rows to the
+database, all or nothing.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+TEAM_COLUMNS = ("team", "project", "table", "member", "email")
+JUDGE_COLUMNS = ("name", "email", "affiliation")
+EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
+TEAMS_TEMPLATE = (
+    "team,project,table,member,email\r\n"
+    "Drift Busters,Real-time drift detection for fraud models,1,Ada Lovelace,ada@example.edu\r\n"
+    "Drift Busters,Real-time drift detection for fraud models,1,Alan Turing,alan@example.edu\r\n"
+    "Pipeline Pilots,Reproducible retraining on Vertex AI,2,Grace Hopper,grace@example.edu\r\n"
+)
+JUDGES_TEMPLATE = (
+    "name,email,affiliation\r\n"
+    "Katherine Johnson,katherine@example.com,Google Cloud\r\n"
+    "Edsger Dijkstra,edsger@example.com,Faculty\r\n"
+)
+
+
+class CsvImportError(ValueError):
+    """The file cannot be imported; `errors` lists every problem, each naming its line."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class TeamRow:
+    name: str
+    project: str
+    table: int
+    line: int
+    members: list[tuple[str, str, int]] = field(default_factory=list)  # (name, email, line)
+
+
+@dataclass(frozen=True)
+class JudgeRow:
+    name: str
+    email: str
+    affiliation: str
+    line: int
+
+
+def _records(data: bytes | str, columns: tuple[str, ...], required: tuple[str, ...]):
+    """Yield (line number, row dict) for each non-blank record; raise CsvImportError on a bad header."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CsvImportError(["The file is not UTF-8 text. In a spreadsheet, save it as 'CSV UTF-8'."]) from None
+    else:
+        text = data.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CsvImportError(["The file is empty: it needs a header row " + ",".join(columns) + "."]) from None
+    header = [h.strip().lower() for h in header]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise CsvImportError([f"Line 1: the header must name the columns {','.join(columns)} "
+                              f"(missing: {', '.join(missing)})."])
+    index = {name: header.index(name) for name in columns if name in header}
+    line = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise CsvImportError([f"Line {line}: the file cannot be read as CSV ({exc})."]) from None
+        start, line = line, reader.line_num + 1
+        if not any(c.strip() for c in cells):
+            continue
+        yield start, {name: (cells[i].strip() if i < len(cells) else "") for name, i in index.items()}
+
+
+def parse_teams_csv(data: bytes | str) -> list[TeamRow]:
+    """Teams from a CSV with one row per member: team,project,table,member,email.
+
+    A team with several members repeats its name, project and table on each row; they must agree.
+    A row with an empty member and e-mail lists a team without members.
+    """
+    errors: list[str] = []
+    teams: dict[str, TeamRow] = {}
+    tables: dict[int, str] = {}
+    emails: dict[str, int] = {}
+    for line, row in _records(data, TEAM_COLUMNS, ("team", "table")):
+        name, project = row["team"], row.get("project", "")
+        member, email = row.get("member", ""), row.get("email", "").lower()
+        problems = []
+        if not name:
+            problems.append("the team name is empty")
+        elif len(name) > 120:
+            problems.append("the team name is longer than 120 characters")
+        if len(project) > 300:
+            problems.append("the project title is longer than 300 characters")
+        try:
+            table = int(row["table"])
+            if table < 1:
+                raise ValueError
+        except ValueError:
+            problems.append(f"table '{row['table']}' is not a whole number of 1 or more")
+            table = None
+        if email and not EMAIL.match(email):
+            problems.append(f"'{row.get('email', '')}' is not an e-mail address")
+        if member and not email:
+            problems.append(f"member {member} has no e-mail address")
+        if email and not member:
+            problems.append(f"e-mail {email} has no member name")
+        if problems:
+            errors.append(f"Line {line}: " + "; ".join(problems) + ".")
+            continue
+        key = name.casefold()
+        team = teams.get(key)
+        if team is None:
+            if table in tables:
+                errors.append(f"Line {line}: table {table} is already used by {tables[table]} in this file.")
+                continue
+            team = teams[key] = TeamRow(name=name, project=project, table=table, line=line)
+            tables[table] = name
+        elif (team.project, team.table) != (project, table):
+            errors.append(f"Line {line}: {name} has project/table '{project}'/{table} here but "
+                          f"'{team.project}'/{team.table} on line {team.line}.")
+            continue
+        if email:
+            if email in emails:
+                errors.append(f"Line {line}: {email} is already listed on line {emails[email]}.")
+                continue
+            emails[email] = line
+            team.members.append((member, email, line))
+    if errors:
+        raise CsvImportError(errors)
+    if not teams:
+        raise CsvImportError(["The file has a header but no teams."])
+    return list(teams.values())
+
+
+def parse_judges_csv(data: bytes | str) -> list[JudgeRow]:
+    """Judges from a CSV: name,email,affiliation (affiliation may be empty)."""
+    errors: list[str] = []
+    judges: list[JudgeRow] = []
+    seen: dict[str, int] = {}
+    for line, row in _records(data, JUDGE_COLUMNS, ("name", "email")):
+        name, email, affiliation = row["name"], row["email"].lower(), row.get("affiliation", "")
+        problems = []
+        if not name:
+            problems.append("the name is empty")
+        elif len(name) > 120:
+            problems.append("the name is longer than 120 characters")
+        if not EMAIL.match(email):
+            problems.append(f"'{row['email']}' is not an e-mail address" if email else "the e-mail is empty")
+        elif email in seen:
+            problems.append(f"{email} is already listed on line {seen[email]}")
+        if len(affiliation) > 200:
+            problems.append("the affiliation is longer than 200 characters")
+        if problems:
+            errors.append(f"Line {line}: " + "; ".join(problems) + ".")
+            continue
+        seen[email] = line
+        judges.append(JudgeRow(name, email, affiliation, line))
+    if errors:
+        raise CsvImportError(errors)
+    if not judges:
+        raise CsvImportError(["The file has a header but no judges."])
+    return judges

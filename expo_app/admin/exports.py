@@ -1,0 +1,70 @@
+"""CSV exports shared by the admin pages and the CLI. Every cell goes through csv_safe."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import current_app
+
+from ..auth.operations import judge_token
+from ..extensions import db
+from ..models import Event, Judge, Score, Team
+from ..scoring.csvio import csv_safe
+
+SCORE_COLUMNS = ("judge", "team", "criterion", "score", "absent", "updated_at")
+
+
+def public_url(path: str) -> str:
+    """An absolute URL on the address phones reach (PUBLIC_BASE_URL), for QR codes and e-mails."""
+    return current_app.config["PUBLIC_BASE_URL"] + path
+
+
+def judge_sign_in_url(judge: Judge) -> str:
+    return public_url(f"/j/{judge_token(judge)}")
+
+
+def team_url(team: Team) -> str:
+    return public_url(f"/t/{team.code}")
+
+
+def to_csv(header, rows) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_safe(cell) for cell in row])
+    return buffer.getvalue()
+
+
+def score_rows(event: Event) -> list[tuple]:
+    """One row per judge × team × criterion, in table then judge order.
+
+    An absent team's sheet gives a row per criterion with an empty score and absent=true; sheets
+    with a declared conflict of interest are not scores and are left out.
+    """
+    scores = db.session.execute(
+        db.select(Score).join(Team).join(Judge, Score.judge_id == Judge.id)
+        .where(Team.event_id == event.id, Score.conflict.is_(False))
+        .order_by(Team.table_number, Judge.name, Judge.id)
+    ).scalars()
+    rows = []
+    for score in scores:
+        values = {v.criterion_id: v.value for v in score.values}
+        for criterion in event.criteria:
+            value = values.get(criterion.id)
+            rows.append((score.judge.name, score.team.name, criterion.name, "" if value is None else value,
+                         "true" if score.absent else "false", score.updated_at.isoformat(timespec="seconds") + "Z"))
+    return rows
+
+
+def scores_csv(event: Event) -> str:
+    return to_csv(SCORE_COLUMNS, score_rows(event))
+
+
+def judge_links_csv(event: Event) -> str:
+    return to_csv(("judge", "email", "url"),
+                  ((j.name, j.email, judge_sign_in_url(j)) for j in event.judges if j.revoked_at is None))
+
+
+def team_links_csv(event: Event) -> str:
+    return to_csv(("team", "table", "qr_url"), ((t.name, t.table_number, team_url(t)) for t in event.teams))

@@ -1,0 +1,63 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import DateField, EmailField, FloatField, IntegerField, SelectField, StringField, SubmitField, \
+    TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from ..models import SCORING_STATES
+
+
+class EventForm(FlaskForm):
+    name = StringField("Event name", validators=[DataRequired(), Length(max=200)])
+    held_on = DateField("Date", validators=[Optional()])
+    venue = StringField("Venue", validators=[Optional(), Length(max=200)])
+    judges_per_team = IntegerField("Judges wanted per team", default=3,
+                                   validators=[DataRequired(), NumberRange(min=1, max=50)])
+    submit = SubmitField("Save event")
+
+
+class ScoringStateForm(FlaskForm):
+    state = SelectField("Scoring", choices=list(SCORING_STATES))
+    submit = SubmitField("Change scoring state")
+
+
+class CriterionForm(FlaskForm):
+    name = StringField("Criterion", validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField("What judges should look for", validators=[Optional(), Length(max=2000)])
+    weight = FloatField("Weight", default=1.0, validators=[DataRequired(), NumberRange(min=0.01, max=1000)])
+    scale_min = IntegerField("Lowest level", default=1, validators=[InputRequired(message="Give a whole number."),
+                                                                    NumberRange(min=0, max=100)])
+    scale_max = IntegerField("Highest level", default=5, validators=[InputRequired(), NumberRange(min=1, max=100)])
+    descriptors = TextAreaField(
+        "Level descriptors", validators=[Optional(), Length(max=8000)],
+        description="One per line: '5: Complete and robust' for a level, or '1-2: Missing key parts' for a band.")
+    submit = SubmitField("Save criterion")
+
+
+class TeamForm(FlaskForm):
+    name = StringField("Team name", validators=[DataRequired(), Length(max=120)])
+    project = StringField("Project title", validators=[Optional(), Length(max=300)])
+    table_number = IntegerField("Table number", validators=[DataRequired(message="Give a table number of 1 or more."),
+                                                            NumberRange(min=1, max=100000)])
+    members = TextAreaField("Members", validators=[Optional(), Length(max=8000)],
+                            description="One per line: Name <email>")
+    submit = SubmitField("Save team")
+
+
+class JudgeForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
+    affiliation = StringField("Affiliation", validators=[Optional(), Length(max=200)])
+    submit = SubmitField("Save judge")
+
+
+class ImportForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file."),
+                                             FileAllowed(["csv", "txt"], "Upload a .csv file.")])
+    submit = SubmitField("Import")
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST form: CSRF and a button, for deletes and other one-click actions."""
+
+    submit = SubmitField("Confirm")

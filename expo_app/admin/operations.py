@@ -1,0 +1,299 @@
+"""What organisers do to an event. Operations change ORM objects and flush; views commit once."""
+from __future__ import annotations
+
+from datetime import date
+
+from ..extensions import db
+from ..models import (SCORING_STATES, Criterion, CriterionLevel, Event, Judge, Score, ScoreValue, Team,
+                      TeamMember, utcnow)
+from ..scoring.rubric import parse_descriptors
+from .csv_import import CsvImportError, JudgeRow, TeamRow
+
+# The four judging criteria of the MLOps Innovation Expo (syllabus), each on a 1-5 scale.
+DEFAULT_RUBRIC = [
+    ("Technical completeness and correctness",
+     "Does the deployed system work end to end, and is it built correctly?",
+     ["Little works; major parts of the pipeline are missing or broken.",
+      "Parts work in isolation; the end-to-end path fails or is faked.",
+      "Works end to end with noticeable gaps or errors.",
+      "Complete and correct, with minor rough edges.",
+      "Complete, correct and robust; handles failure cases well."]),
+    ("System scalability, observability and reproducibility",
+     "Can it scale, can you see what it is doing, and can it be rebuilt from scratch?",
+     ["No monitoring, manual steps, cannot be reproduced.",
+      "Some logging; rebuilding needs the authors.",
+      "Basic dashboards and scripted deployment; scaling untested.",
+      "Monitoring with alerts, CI/CD, reproducible builds; scaling considered.",
+      "Drift and performance monitored with retraining triggers; reproducible and shown to scale."]),
+    ("Team collaboration and presentation clarity",
+     "Is the demo clear, and did the whole team build and explain it?",
+     ["Hard to follow; one person carries everything.",
+      "Understandable with effort; uneven contributions.",
+      "Clear overall; some questions left unanswered.",
+      "Clear, well paced, answers questions; the team shares the work.",
+      "Compelling and precise; every member explains their part with confidence."]),
+    ("Innovation and relevance of the ML solution",
+     "Is the problem worth solving, and is the approach fresh?",
+     ["No clear problem or use of ML.",
+      "A textbook exercise with little relevance.",
+      "A sensible application of standard methods.",
+      "A relevant problem with a thoughtful, somewhat novel approach.",
+      "An original, high-impact solution that industry would want."]),
+]
+
+# Scoring moves forward through the expo; "locked" is final because certificates and grades
+# are built from it. Closed can reopen (a judge arrived late); draft is only for set-up.
+STATE_TRANSITIONS = {
+    "draft": {"open"},
+    "open": {"closed"},
+    "closed": {"open", "locked"},
+    "locked": set(),
+}
+
+
+class OperationError(ValueError):
+    """The organiser asked for something that cannot be done; the message says why."""
+
+
+def create_event(name: str, held_on: date | None = None, venue: str = "", judges_per_team: int = 3,
+                 with_default_rubric: bool = True) -> Event:
+    """A new event in draft, with the syllabus rubric unless asked otherwise; current if it is the first."""
+    event = Event(name=name.strip(), held_on=held_on, venue=venue.strip(), judges_per_team=judges_per_team)
+    if db.session.execute(db.select(db.func.count(Event.id))).scalar() == 0:
+        event.is_current = True
+    db.session.add(event)
+    if with_default_rubric:
+        for position, (cname, description, levels) in enumerate(DEFAULT_RUBRIC):
+            criterion = Criterion(name=cname, description=description, weight=1.0, scale_min=1, scale_max=5,
+                                  position=position)
+            criterion.levels = [CriterionLevel(low=i + 1, high=i + 1, text=t) for i, t in enumerate(levels)]
+            event.criteria.append(criterion)
+    db.session.flush()
+    return event
+
+
+def set_current_event(event: Event) -> None:
+    """Make `event` the one the admin pages and CLI act on by default."""
+    db.session.execute(db.update(Event).where(Event.id != event.id).values(is_current=False))
+    event.is_current = True
+    db.session.flush()
+
+
+def current_event() -> Event | None:
+    return db.session.execute(db.select(Event).where(Event.is_current.is_(True))).scalars().first()
+
+
+def change_scoring_state(event: Event, new_state: str) -> None:
+    """Move scoring to `new_state` if STATE_TRANSITIONS allows it."""
+    if new_state not in SCORING_STATES:
+        raise OperationError(f"'{new_state}' is not a scoring state.")
+    if new_state == event.scoring_state:
+        return
+    if new_state not in STATE_TRANSITIONS[event.scoring_state]:
+        raise OperationError(f"Scoring cannot go from {event.scoring_state} to {new_state}.")
+    if new_state == "open" and not event.criteria:
+        raise OperationError("Add at least one rubric criterion before opening scoring.")
+    event.scoring_state = new_state
+    db.session.flush()
+
+
+def event_has_scores(event: Event) -> bool:
+    return db.session.execute(
+        db.select(db.func.count(Score.id)).join(Judge).where(Judge.event_id == event.id)).scalar() > 0
+
+
+def save_criterion(event: Event, criterion: Criterion | None, *, name: str, description: str, weight: float,
+                   scale_min: int, scale_max: int, descriptors: str) -> Criterion:
+    """Add or edit a criterion. Once scores exist its scale is frozen: old scores were given on it."""
+    bands, errors = parse_descriptors(descriptors or "", scale_min, scale_max)
+    if errors:
+        raise OperationError("Level descriptors: " + " ".join(errors))
+    if scale_min >= scale_max:
+        raise OperationError("The scale's lowest level must be below its highest.")
+    if weight <= 0:
+        raise OperationError("The weight must be more than zero.")
+    clash = db.session.execute(db.select(Criterion).where(
+        Criterion.event_id == event.id, db.func.lower(Criterion.name) == name.strip().lower())).scalar_one_or_none()
+    if clash is not None and clash is not criterion:
+        raise OperationError(f"The rubric already has a criterion called {clash.name}.")
+    if event_has_scores(event):
+        if criterion is None:
+            raise OperationError("Scores already exist, so the rubric cannot gain a criterion: "
+                                 "their sheets would be incomplete.")
+        if (criterion.scale_min, criterion.scale_max) != (scale_min, scale_max):
+            raise OperationError("Scores already exist, so this criterion's scale cannot change.")
+    if criterion is None:
+        position = max((c.position for c in event.criteria), default=-1) + 1
+        criterion = Criterion(position=position)
+        event.criteria.append(criterion)
+    criterion.name = name.strip()
+    criterion.description = description.strip()
+    criterion.weight = weight
+    criterion.scale_min, criterion.scale_max = scale_min, scale_max
+    criterion.levels = [CriterionLevel(low=lo, high=hi, text=text) for lo, hi, text in bands]
+    db.session.flush()
+    return criterion
+
+
+def delete_criterion(criterion: Criterion) -> None:
+    used = db.session.execute(
+        db.select(db.func.count(ScoreValue.id)).where(ScoreValue.criterion_id == criterion.id)).scalar()
+    if used:
+        raise OperationError(f"{criterion.name} has {used} scores and cannot be removed.")
+    db.session.delete(criterion)
+    db.session.flush()
+
+
+def parse_members(text: str) -> list[tuple[str, str]]:
+    """Members typed one per line as `Name <email>` or `Name, email`."""
+    from .csv_import import EMAIL
+
+    members, errors, seen = [], [], set()
+    for lineno, line in enumerate((text or "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if "<" in line and line.endswith(">"):
+            name, _, email = line[:-1].rpartition("<")
+        else:
+            name, _, email = line.rpartition(",")
+        name, email = name.strip().strip(","), email.strip().lower()
+        if not name or not EMAIL.match(email):
+            errors.append(f"Member line {lineno}: write it as 'Name <email>'.")
+        elif email in seen:
+            errors.append(f"Member line {lineno}: {email} is listed twice.")
+        else:
+            seen.add(email)
+            members.append((name, email))
+    if errors:
+        raise OperationError(" ".join(errors))
+    return members
+
+
+def save_team(event: Event, team: Team | None, *, name: str, project: str, table_number: int,
+              members: list[tuple[str, str]]) -> Team:
+    """Add or edit a team; names and table numbers are unique within the event."""
+    name = name.strip()
+    for other in event.teams:
+        if other is team:
+            continue
+        if other.name.casefold() == name.casefold():
+            raise OperationError(f"There is already a team called {other.name}.")
+        if other.table_number == table_number:
+            raise OperationError(f"Table {table_number} is already {other.name}'s.")
+    if team is None:
+        team = Team(event=event)
+        db.session.add(team)
+    team.name, team.project, team.table_number = name, project.strip(), table_number
+    _set_members(team, members, replace=True)
+    db.session.flush()
+    return team
+
+
+def _set_members(team: Team, members: list[tuple[str, str]], replace: bool) -> None:
+    by_email = {m.email: m for m in team.members}
+    for name, email in members:
+        if email in by_email:
+            by_email.pop(email).name = name
+        else:
+            team.members.append(TeamMember(name=name, email=email))
+    if replace:
+        for gone in by_email.values():
+            team.members.remove(gone)
+
+
+def delete_team(team: Team) -> None:
+    scored = db.session.execute(db.select(db.func.count(Score.id)).where(Score.team_id == team.id)).scalar()
+    if scored:
+        raise OperationError(f"{team.name} has {scored} score sheets, so it cannot be removed.")
+    db.session.delete(team)
+    db.session.flush()
+
+
+def save_judge(event: Event, judge: Judge | None, *, name: str, email: str, affiliation: str) -> Judge:
+    email = email.strip().lower()
+    clash = db.session.execute(
+        db.select(Judge).where(Judge.event_id == event.id, Judge.email == email)).scalar_one_or_none()
+    if clash is not None and clash is not judge:
+        raise OperationError(f"{clash.name} already uses {email}.")
+    if judge is None:
+        judge = Judge(event=event)
+        db.session.add(judge)
+    judge.name, judge.email, judge.affiliation = name.strip(), email, affiliation.strip()
+    db.session.flush()
+    return judge
+
+
+def delete_judge(judge: Judge) -> None:
+    scored = db.session.execute(db.select(db.func.count(Score.id)).where(Score.judge_id == judge.id)).scalar()
+    if scored:
+        raise OperationError(f"{judge.name} has submitted {scored} score sheets, so they cannot be removed. "
+                             "Withdraw their badge instead.")
+    db.session.delete(judge)
+    db.session.flush()
+
+
+def reissue_badge(judge: Judge) -> None:
+    """A new sign-in link for the judge; every older link (and phone session) stops working."""
+    judge.token_version += 1
+    judge.revoked_at = None
+    db.session.flush()
+
+
+def set_badge_withdrawn(judge: Judge, withdrawn: bool) -> None:
+    judge.revoked_at = utcnow() if withdrawn else None
+    db.session.flush()
+
+
+def import_teams(event: Event, rows: list[TeamRow]) -> tuple[int, int]:
+    """Apply parsed team rows, all or nothing: new teams are added, existing ones (same name) updated.
+
+    Members are added or renamed by e-mail and never removed by an import. Returns (added, updated).
+    """
+    existing = {t.name.casefold(): t for t in event.teams}
+    incoming = {r.name.casefold() for r in rows}
+    errors = []
+    for row in rows:
+        for other in event.teams:
+            if other.table_number == row.table and other.name.casefold() != row.name.casefold() \
+                    and other.name.casefold() not in incoming:
+                errors.append(f"Line {row.line}: table {row.table} already belongs to {other.name}.")
+    if errors:
+        raise CsvImportError(errors)
+    # Two teams may swap tables in one file: park the moving ones first so the unique
+    # (event, table) constraint never sees a transient clash.
+    moving = [existing[r.name.casefold()] for r in rows
+              if r.name.casefold() in existing and existing[r.name.casefold()].table_number != r.table]
+    for team in moving:
+        team.table_number = 1_000_000 + team.id
+    db.session.flush()
+    added = updated = 0
+    for row in rows:
+        team = existing.get(row.name.casefold())
+        if team is None:
+            team = Team(event=event, name=row.name)
+            db.session.add(team)
+            added += 1
+        else:
+            updated += 1
+        team.project, team.table_number = row.project, row.table
+        _set_members(team, [(n, e) for n, e, _line in row.members], replace=False)
+    db.session.flush()
+    return added, updated
+
+
+def import_judges(event: Event, rows: list[JudgeRow]) -> tuple[int, int]:
+    """Apply parsed judge rows: new e-mails are added, known ones updated. Returns (added, updated)."""
+    existing = {j.email: j for j in event.judges}
+    added = updated = 0
+    for row in rows:
+        judge = existing.get(row.email)
+        if judge is None:
+            judge = Judge(event=event, email=row.email)
+            db.session.add(judge)
+            added += 1
+        else:
+            updated += 1
+        judge.name, judge.affiliation = row.name, row.affiliation
+    db.session.flush()
+    return added, updated

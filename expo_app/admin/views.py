@@ -1,0 +1,394 @@
+"""Organiser pages. Each view: load or 404, check permission, validate, one operation, commit, redirect."""
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+
+from ..auth.session import admin_required
+from ..documents.qr import qr_svg
+from ..extensions import db
+from ..models import Criterion, Event, Judge, Team
+from ..scoring.rubric import format_descriptors
+from . import bp, operations as ops
+from .csv_import import JUDGES_TEMPLATE, TEAMS_TEMPLATE, CsvImportError, parse_judges_csv, parse_teams_csv
+from .exports import judge_links_csv, judge_sign_in_url, scores_csv, team_links_csv, team_url
+from .forms import ConfirmForm, CriterionForm, EventForm, ImportForm, JudgeForm, ScoringStateForm, TeamForm
+from .queries import audit_entries, event_counts, group_sheets, score_sheets, sign_in_counts
+
+AUDIT_PAGE = 100
+
+
+@bp.before_request
+@admin_required
+def _require_admin():
+    return None
+
+
+def _get(model, object_id):
+    return db.get_or_404(model, object_id)
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _svg(url: str, filename: str) -> Response:
+    return Response(qr_svg(url), mimetype="image/svg+xml",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"',
+                             "Cache-Control": "private, max-age=300"})
+
+
+def _flash_errors(exc: Exception) -> None:
+    for message in getattr(exc, "errors", [str(exc)]):
+        flash(message, "error")
+
+
+@bp.route("/")
+def index():
+    event = ops.current_event()
+    if event is None:
+        return redirect(url_for("admin.events"))
+    return redirect(url_for("admin.event", event_id=event.id))
+
+
+@bp.route("/events", methods=["GET", "POST"])
+def events():
+    form = EventForm()
+    if form.validate_on_submit():
+        event = ops.create_event(form.name.data, form.held_on.data, form.venue.data or "", form.judges_per_team.data)
+        db.session.commit()
+        flash(f"{event.name} created with the syllabus rubric. Edit it under Rubric.", "success")
+        return redirect(url_for("admin.event", event_id=event.id))
+    all_events = db.session.execute(db.select(Event).order_by(Event.created_at.desc())).scalars().all()
+    return render_template("admin/events.html", events=all_events, form=form, confirm=ConfirmForm())
+
+
+@bp.route("/events/<int:event_id>/make-current", methods=["POST"])
+def make_current(event_id):
+    event = _get(Event, event_id)
+    if ConfirmForm().validate_on_submit():
+        ops.set_current_event(event)
+        db.session.commit()
+        flash(f"{event.name} is now the current event.", "success")
+    return redirect(url_for("admin.event", event_id=event.id))
+
+
+@bp.route("/events/<int:event_id>")
+def event(event_id):
+    event = _get(Event, event_id)
+    state_form = ScoringStateForm(state=event.scoring_state)
+    state_form.state.choices = [event.scoring_state, *sorted(ops.STATE_TRANSITIONS[event.scoring_state])]
+    return render_template("admin/event.html", event=event, counts=event_counts(event), state_form=state_form,
+                           confirm=ConfirmForm())
+
+
+@bp.route("/events/<int:event_id>/settings", methods=["GET", "POST"])
+def event_settings(event_id):
+    event = _get(Event, event_id)
+    form = EventForm(obj=event)
+    if form.validate_on_submit():
+        event.name, event.held_on = form.name.data.strip(), form.held_on.data
+        event.venue, event.judges_per_team = (form.venue.data or "").strip(), form.judges_per_team.data
+        db.session.commit()
+        flash("Event saved.", "success")
+        return redirect(url_for("admin.event", event_id=event.id))
+    return render_template("admin/event_settings.html", event=event, form=form)
+
+
+@bp.route("/events/<int:event_id>/state", methods=["POST"])
+def scoring_state(event_id):
+    event = _get(Event, event_id)
+    form = ScoringStateForm()
+    if form.validate_on_submit():
+        try:
+            ops.change_scoring_state(event, form.state.data)
+        except ops.OperationError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"Scoring is now {event.scoring_state}.", "success")
+    return redirect(url_for("admin.event", event_id=event.id))
+
+
+# --- rubric -------------------------------------------------------------------------------------
+
+@bp.route("/events/<int:event_id>/rubric", methods=["GET", "POST"])
+def rubric(event_id):
+    event = _get(Event, event_id)
+    form = CriterionForm()
+    if form.validate_on_submit():
+        try:
+            ops.save_criterion(event, None, **_criterion_fields(form))
+        except ops.OperationError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Criterion added.", "success")
+            return redirect(url_for("admin.rubric", event_id=event.id))
+    total_weight = sum(c.weight for c in event.criteria)
+    return render_template("admin/rubric.html", event=event, form=form, confirm=ConfirmForm(),
+                           total_weight=total_weight)
+
+
+def _criterion_fields(form: CriterionForm) -> dict:
+    return {"name": form.name.data, "description": form.description.data or "", "weight": form.weight.data,
+            "scale_min": form.scale_min.data, "scale_max": form.scale_max.data,
+            "descriptors": form.descriptors.data or ""}
+
+
+@bp.route("/criteria/<int:criterion_id>/edit", methods=["GET", "POST"])
+def edit_criterion(criterion_id):
+    criterion = _get(Criterion, criterion_id)
+    form = CriterionForm(obj=criterion)
+    if request.method == "GET":
+        form.descriptors.data = format_descriptors(criterion.bands)
+    if form.validate_on_submit():
+        try:
+            ops.save_criterion(criterion.event, criterion, **_criterion_fields(form))
+        except ops.OperationError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Criterion saved.", "success")
+            return redirect(url_for("admin.rubric", event_id=criterion.event_id))
+    return render_template("admin/criterion_edit.html", event=criterion.event, criterion=criterion, form=form)
+
+
+@bp.route("/criteria/<int:criterion_id>/delete", methods=["POST"])
+def delete_criterion(criterion_id):
+    criterion = _get(Criterion, criterion_id)
+    event_id = criterion.event_id
+    if ConfirmForm().validate_on_submit():
+        try:
+            ops.delete_criterion(criterion)
+        except ops.OperationError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Criterion removed.", "success")
+    return redirect(url_for("admin.rubric", event_id=event_id))
+
+
+# --- teams --------------------------------------------------------------------------------------
+
+@bp.route("/events/<int:event_id>/teams", methods=["GET", "POST"])
+def teams(event_id):
+    event = _get(Event, event_id)
+    form = TeamForm()
+    if form.validate_on_submit():
+        try:
+            members = ops.parse_members(form.members.data)
+            team = ops.save_team(event, None, name=form.name.data, project=form.project.data or "",
+                                 table_number=form.table_number.data, members=members)
+        except ops.OperationError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"{team.name} added at table {team.table_number}.", "success")
+            return redirect(url_for("admin.teams", event_id=event.id))
+    return render_template("admin/teams.html", event=event, form=form, import_form=ImportForm(),
+                           confirm=ConfirmForm(), team_url=team_url)
+
+
+@bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
+def edit_team(team_id):
+    team = _get(Team, team_id)
+    form = TeamForm(obj=team)
+    if request.method == "GET":
+        form.members.data = "\n".join(f"{m.name} <{m.email}>" for m in team.members)
+    if form.validate_on_submit():
+        try:
+            members = ops.parse_members(form.members.data)
+            ops.save_team(team.event, team, name=form.name.data, project=form.project.data or "",
+                          table_number=form.table_number.data, members=members)
+        except ops.OperationError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"{team.name} saved.", "success")
+            return redirect(url_for("admin.teams", event_id=team.event_id))
+    return render_template("admin/team_edit.html", event=team.event, team=team, form=form, url=team_url(team),
+                           confirm=ConfirmForm())
+
+
+@bp.route("/teams/<int:team_id>/delete", methods=["POST"])
+def delete_team(team_id):
+    team = _get(Team, team_id)
+    event_id = team.event_id
+    if ConfirmForm().validate_on_submit():
+        try:
+            ops.delete_team(team)
+        except ops.OperationError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Team removed.", "success")
+    return redirect(url_for("admin.teams", event_id=event_id))
+
+
+@bp.route("/teams/<int:team_id>/qr.svg")
+def team_qr(team_id):
+    team = _get(Team, team_id)
+    return _svg(team_url(team), f"team-{team.table_number}-qr.svg")
+
+
+@bp.route("/events/<int:event_id>/teams/import", methods=["POST"])
+def import_teams(event_id):
+    event = _get(Event, event_id)
+    form = ImportForm()
+    if form.validate_on_submit():
+        try:
+            added, updated = ops.import_teams(event, parse_teams_csv(form.file.data.read()))
+        except CsvImportError as exc:
+            db.session.rollback()
+            flash("Nothing was imported. Fix these lines and upload the file again:", "error")
+            _flash_errors(exc)
+        else:
+            db.session.commit()
+            flash(f"Imported teams: {added} added, {updated} updated.", "success")
+    else:
+        _flash_errors(ValueError(" ".join(form.file.errors) or "Choose a CSV file."))
+    return redirect(url_for("admin.teams", event_id=event.id))
+
+
+@bp.route("/teams-template.csv")
+def teams_template():
+    return _csv(TEAMS_TEMPLATE, "teams-template.csv")
+
+
+@bp.route("/events/<int:event_id>/team-links.csv")
+def team_links(event_id):
+    return _csv(team_links_csv(_get(Event, event_id)), "team-links.csv")
+
+
+# --- judges -------------------------------------------------------------------------------------
+
+@bp.route("/events/<int:event_id>/judges", methods=["GET", "POST"])
+def judges(event_id):
+    event = _get(Event, event_id)
+    form = JudgeForm()
+    if form.validate_on_submit():
+        try:
+            judge = ops.save_judge(event, None, name=form.name.data, email=form.email.data,
+                                   affiliation=form.affiliation.data or "")
+        except ops.OperationError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"{judge.name} added.", "success")
+            return redirect(url_for("admin.judges", event_id=event.id))
+    return render_template("admin/judges.html", event=event, form=form, import_form=ImportForm(),
+                           confirm=ConfirmForm(), sign_ins=sign_in_counts(event))
+
+
+@bp.route("/judges/<int:judge_id>/edit", methods=["GET", "POST"])
+def edit_judge(judge_id):
+    judge = _get(Judge, judge_id)
+    form = JudgeForm(obj=judge)
+    if form.validate_on_submit():
+        try:
+            ops.save_judge(judge.event, judge, name=form.name.data, email=form.email.data,
+                           affiliation=form.affiliation.data or "")
+        except ops.OperationError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"{judge.name} saved.", "success")
+            return redirect(url_for("admin.judges", event_id=judge.event_id))
+    return render_template("admin/judge_edit.html", event=judge.event, judge=judge, form=form,
+                           sign_in_url=judge_sign_in_url(judge), confirm=ConfirmForm())
+
+
+@bp.route("/judges/<int:judge_id>/delete", methods=["POST"])
+def delete_judge(judge_id):
+    judge = _get(Judge, judge_id)
+    event_id = judge.event_id
+    if ConfirmForm().validate_on_submit():
+        try:
+            ops.delete_judge(judge)
+        except ops.OperationError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Judge removed.", "success")
+    return redirect(url_for("admin.judges", event_id=event_id))
+
+
+@bp.route("/judges/<int:judge_id>/reissue", methods=["POST"])
+def reissue_badge(judge_id):
+    judge = _get(Judge, judge_id)
+    if ConfirmForm().validate_on_submit():
+        ops.reissue_badge(judge)
+        db.session.commit()
+        flash(f"New sign-in link for {judge.name}: print the new badge. Older links no longer work.", "success")
+    return redirect(url_for("admin.edit_judge", judge_id=judge.id))
+
+
+@bp.route("/judges/<int:judge_id>/withdraw", methods=["POST"])
+def withdraw_badge(judge_id):
+    judge = _get(Judge, judge_id)
+    if ConfirmForm().validate_on_submit():
+        withdrawing = judge.revoked_at is None
+        ops.set_badge_withdrawn(judge, withdrawing)
+        db.session.commit()
+        flash(f"{judge.name}'s badge is {'withdrawn' if withdrawing else 'working again'}.", "success")
+    return redirect(url_for("admin.edit_judge", judge_id=judge.id))
+
+
+@bp.route("/judges/<int:judge_id>/qr.svg")
+def judge_qr(judge_id):
+    judge = _get(Judge, judge_id)
+    if judge.revoked_at is not None:
+        abort(404)
+    return _svg(judge_sign_in_url(judge), f"judge-{judge.id}-badge-qr.svg")
+
+
+@bp.route("/events/<int:event_id>/judges/import", methods=["POST"])
+def import_judges(event_id):
+    event = _get(Event, event_id)
+    form = ImportForm()
+    if form.validate_on_submit():
+        try:
+            added, updated = ops.import_judges(event, parse_judges_csv(form.file.data.read()))
+        except CsvImportError as exc:
+            db.session.rollback()
+            flash("Nothing was imported. Fix these lines and upload the file again:", "error")
+            _flash_errors(exc)
+        else:
+            db.session.commit()
+            flash(f"Imported judges: {added} added, {updated} updated.", "success")
+    else:
+        _flash_errors(ValueError(" ".join(form.file.errors) or "Choose a CSV file."))
+    return redirect(url_for("admin.judges", event_id=event.id))
+
+
+@bp.route("/judges-template.csv")
+def judges_template():
+    return _csv(JUDGES_TEMPLATE, "judges-template.csv")
+
+
+@bp.route("/events/<int:event_id>/judge-links.csv")
+def judge_links(event_id):
+    return _csv(judge_links_csv(_get(Event, event_id)), "judge-links.csv")
+
+
+# --- scores -------------------------------------------------------------------------------------
+
+@bp.route("/events/<int:event_id>/scores")
+def scores(event_id):
+    event = _get(Event, event_id)
+    by = "judge" if request.args.get("by") == "judge" else "team"
+    groups = group_sheets(score_sheets(event), by)
+    return render_template("admin/scores.html", event=event, by=by, groups=groups)
+
+
+@bp.route("/events/<int:event_id>/scores.csv")
+def scores_export(event_id):
+    return _csv(scores_csv(_get(Event, event_id)), "scores.csv")
+
+
+@bp.route("/events/<int:event_id>/audit")
+def audit(event_id):
+    event = _get(Event, event_id)
+    page = max(request.args.get("page", 1, type=int), 1)
+    entries = audit_entries(event, AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE)
+    return render_template("admin/audit.html", event=event, entries=entries[:AUDIT_PAGE], page=page,
+                           has_more=len(entries) > AUDIT_PAGE)

@@ -1,0 +1,77 @@
+"""Who is signed in: the judge or admin behind the session cookie, re-checked on every request."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, g, redirect, request, session, url_for
+
+from ..extensions import db
+from ..models import AdminUser, Judge
+
+
+def current_judge() -> Judge | None:
+    """The signed-in judge, or None once the badge was revoked or reissued or the event locked."""
+    if "current_judge" not in g:
+        judge = None
+        judge_id = session.get("judge_id")
+        if judge_id is not None:
+            judge = db.session.get(Judge, judge_id)
+            if (judge is None or judge.revoked_at is not None
+                    or judge.token_version != session.get("judge_token_version")
+                    or judge.event.is_locked):
+                judge = None
+        g.current_judge = judge
+    return g.current_judge
+
+
+def current_admin() -> AdminUser | None:
+    if "current_admin" not in g:
+        admin_id = session.get("admin_id")
+        g.current_admin = db.session.get(AdminUser, admin_id) if admin_id is not None else None
+    return g.current_admin
+
+
+def start_judge_session(judge: Judge) -> None:
+    # A fresh session: nothing from before sign-in (a fixation attempt) carries over.
+    admin_id = session.get("admin_id")
+    session.clear()
+    if admin_id is not None:
+        session["admin_id"] = admin_id
+    session.permanent = True
+    session["judge_id"] = judge.id
+    session["judge_token_version"] = judge.token_version
+    g.pop("current_judge", None)
+
+
+def start_admin_session(admin: AdminUser) -> None:
+    session.clear()
+    session.permanent = True
+    session["admin_id"] = admin.id
+    g.pop("current_admin", None)
+
+
+def admin_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_admin() is None:
+            return redirect(url_for("auth.admin_login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def judge_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_judge() is None:
+            abort(401)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only follow a `next` that stays on this site: a path, never another host."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default

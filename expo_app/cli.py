@@ -1,0 +1,208 @@
+"""The `expo` command: set-up, imports and exports. Every event command acts on the current event
+unless --event names another (by id or by exact name)."""
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .extensions import db
+from .models import Event
+
+DEMO_ADMIN_EMAIL = "admin@expo.local"
+
+
+def _event(selector: str | None) -> Event:
+    from .admin.operations import current_event
+
+    if selector is None:
+        event = current_event()
+        if event is None:
+            raise click.ClickException("There is no current event. Run `expo seed-demo` or create one in the admin pages.")
+        return event
+    event = db.session.get(Event, int(selector)) if selector.isdigit() else None
+    if event is None:
+        event = db.session.execute(db.select(Event).where(Event.name == selector)).scalars().first()
+    if event is None:
+        raise click.ClickException(f"No event has the id or name {selector!r}.")
+    return event
+
+
+event_option = click.option("--event", "event_selector", default=None, metavar="ID|NAME",
+                            help="Act on this event instead of the current one.")
+output_option = click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+                             help="Write to this file instead of standard output.")
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8", newline="")
+        click.echo(f"Wrote {output}", err=True)
+    else:
+        sys.stdout.write(text)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db():
+    """Create or upgrade the database schema (Alembic migrations)."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    click.echo("Database is up to date.")
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.password_option("--password", prompt="Password (10+ characters)", help="Prompted for when omitted.")
+@with_appcontext
+def create_admin(email, password):
+    """Create an organiser account, or reset its password."""
+    from .auth.operations import create_or_reset_admin
+
+    try:
+        admin = create_or_reset_admin(email, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Admin {admin.email} can sign in at {current_app.config['PUBLIC_BASE_URL']}/admin/login")
+
+
+@click.command("seed-demo")
+@click.option("--with-scores", is_flag=True, help="Also fill in scores from the demo judges.")
+@with_appcontext
+def seed_demo(with_scores):
+    """Create the demo expo (12 teams, 6 judges, an admin) if the database has no event yet."""
+    from .demo import seed_demo_event
+
+    if db.session.execute(db.select(db.func.count(Event.id))).scalar():
+        click.echo("The database already holds an event: nothing seeded.")
+        return
+    password = secrets.token_urlsafe(12)
+    event = seed_demo_event(DEMO_ADMIN_EMAIL, password, with_scores=with_scores)
+    db.session.commit()
+    # Kept (owner-only) in the instance folder so `make run` can print the demo login again.
+    creds = Path(current_app.instance_path) / "demo-admin.txt"
+    creds.write_text(f"{DEMO_ADMIN_EMAIL}\n{password}\n")
+    creds.chmod(0o600)
+    click.echo(f"Seeded {event.name}: {len(event.teams)} teams, {len(event.judges)} judges"
+               + (", with scores." if with_scores else "."))
+
+
+@click.command("sign-in-info")
+@event_option
+@with_appcontext
+def sign_in_info(event_selector):
+    """Print the admin login (demo) and every judge's sign-in link for the event."""
+    from .admin.exports import judge_sign_in_url
+
+    base = current_app.config["PUBLIC_BASE_URL"]
+    creds = Path(current_app.instance_path) / "demo-admin.txt"
+    click.echo(f"\nAdmin pages: {base}/admin/login")
+    if creds.exists():
+        email, password = creds.read_text().split()[:2]
+        click.echo(f"  e-mail:   {email}\n  password: {password}")
+    else:
+        click.echo("  (create an organiser account with `expo create-admin EMAIL`)")
+    event = _event(event_selector)
+    click.echo(f"\nJudge sign-in links for {event.name} (scoring is {event.scoring_state}):")
+    for judge in event.judges:
+        if judge.revoked_at is None:
+            click.echo(f"  {judge.name:<24} {judge_sign_in_url(judge)}")
+    click.echo("")
+
+
+def _import(parse, apply, file, event_selector, noun):
+    from .admin.csv_import import CsvImportError
+
+    event = _event(event_selector)
+    try:
+        added, updated = apply(event, parse(Path(file).read_bytes()))
+    except CsvImportError as exc:
+        db.session.rollback()
+        click.echo(f"Nothing was imported from {file}:", err=True)
+        for message in exc.errors:
+            click.echo(f"  {message}", err=True)
+        raise SystemExit(1) from None
+    db.session.commit()
+    click.echo(f"Imported {noun} into {event.name}: {added} added, {updated} updated.")
+
+
+@click.command("import-teams")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@event_option
+@with_appcontext
+def import_teams(file, event_selector):
+    """Import teams from CSV (team,project,table,member,email), all or nothing."""
+    from .admin.csv_import import parse_teams_csv
+    from .admin.operations import import_teams as apply
+
+    _import(parse_teams_csv, apply, file, event_selector, "teams")
+
+
+@click.command("import-judges")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@event_option
+@with_appcontext
+def import_judges(file, event_selector):
+    """Import judges from CSV (name,email,affiliation), all or nothing."""
+    from .admin.csv_import import parse_judges_csv
+    from .admin.operations import import_judges as apply
+
+    _import(parse_judges_csv, apply, file, event_selector, "judges")
+
+
+@click.command("judge-links")
+@event_option
+@output_option
+@with_appcontext
+def judge_links(event_selector, output):
+    """CSV judge,email,url: each judge's current sign-in link."""
+    from .admin.exports import judge_links_csv
+
+    _emit(judge_links_csv(_event(event_selector)), output)
+
+
+@click.command("team-links")
+@event_option
+@output_option
+@with_appcontext
+def team_links(event_selector, output):
+    """CSV team,table,qr_url: the URL each team's table QR code carries."""
+    from .admin.exports import team_links_csv
+
+    _emit(team_links_csv(_event(event_selector)), output)
+
+
+@click.command("export-scores")
+@event_option
+@output_option
+@with_appcontext
+def export_scores(event_selector, output):
+    """CSV judge,team,criterion,score,absent,updated_at: every raw score."""
+    from .admin.exports import scores_csv
+
+    _emit(scores_csv(_event(event_selector)), output)
+
+
+COMMANDS = [init_db, create_admin, seed_demo, sign_in_info, import_teams, import_judges, judge_links, team_links,
+            export_scores]
+
+
+def register_commands(app) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(name="expo", create_app=_create_app, add_version_option=False,
+                  help="Expo Judge: set up, import, export. See README.md for the whole reference.")

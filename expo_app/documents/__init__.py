@@ -1,0 +1,1 @@
+"""Printed and downloadable matter: QR codes (and, as the product grows, PDFs)."""

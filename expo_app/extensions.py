@@ -1,0 +1,45 @@
+"""Flask extensions, created unbound so that nothing here imports the app."""
+from contextvars import ContextVar
+
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import MetaData, event
+
+# Named constraints, so Alembic's batch mode on SQLite can find and alter them.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+migrate = Migrate(render_as_batch=True, compare_type=True)
+csrf = CSRFProtect()
+
+# Whether the current unit of work may write. Requests that only read (GET/HEAD) start a plain
+# deferred transaction on SQLite; everything else starts BEGIN IMMEDIATE so that it takes the write
+# lock up front and cannot fail with SQLITE_BUSY half-way through (the busy timeout waits instead).
+write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
+
+
+def configure_sqlite(engine, busy_timeout_ms: int) -> None:
+    """WAL, foreign keys, a busy timeout, and transactions we begin ourselves."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event emit BEGIN instead of pysqlite's own implicit one.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")

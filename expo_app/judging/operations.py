@@ -1,0 +1,138 @@
+"""Recording judges' scores. Operations change ORM objects and flush; the view commits once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Criterion, Judge, Score, ScoreAudit, ScoreValue, Team, utcnow
+from ..scoring import weighted_total
+
+CLOSED_MESSAGES = {
+    "draft": "Scoring has not opened yet. Your score was not saved: try again once the organisers open scoring.",
+    "closed": "Scoring is closed right now. Your score was not saved: ask the organisers' desk.",
+    "locked": "Scoring is locked: the results are final and scores can no longer change.",
+}
+
+
+class ScoringClosed(Exception):
+    """The event is not accepting scores; the message says why, for the judge."""
+
+
+@dataclass(frozen=True)
+class SheetInput:
+    """What a judge submitted for one team: values keyed by criterion id, texts and flags."""
+
+    values: dict[int, int]
+    comment: str = ""
+    private_note: str = ""
+    absent: bool = False
+    conflict: bool = False
+
+
+def score_snapshot(score: Score) -> dict:
+    """A score sheet as plain data, for the audit log and for comparing old with new."""
+    return {
+        "values": {v.criterion.name: v.value for v in sorted(score.values, key=lambda v: v.criterion.position)},
+        "comment": score.comment,
+        "private_note": score.private_note,
+        "absent": score.absent,
+        "conflict": score.conflict,
+    }
+
+
+def find_score(judge: Judge, team: Team) -> Score | None:
+    return db.session.execute(
+        db.select(Score).where(Score.judge_id == judge.id, Score.team_id == team.id)
+    ).scalar_one_or_none()
+
+
+def submit_score(judge: Judge, team: Team, sheet: SheetInput, actor: str) -> tuple[Score, bool]:
+    """Create or revise the judge's one score sheet for the team; returns (score, whether it changed).
+
+    Absent or conflicted sheets carry no values. An identical resubmission (a double tap, a retried
+    request) changes nothing and writes no audit entry, so nothing is ever counted twice.
+    """
+    if team.event_id != judge.event_id:
+        raise PermissionError("this team is not in the judge's event")
+    event = team.event
+    if not event.accepts_scores:
+        raise ScoringClosed(CLOSED_MESSAGES[event.scoring_state])
+    criteria = {c.id: c for c in event.criteria}
+    rated = not (sheet.absent or sheet.conflict)
+    if rated and set(sheet.values) != set(criteria):
+        raise ValueError("a rated sheet needs exactly one value per criterion")
+
+    score = find_score(judge, team)
+    if score is None:
+        score = _insert_empty_score(judge, team)
+        old = None
+    else:
+        old = score_snapshot(score)
+
+    score.comment = sheet.comment.strip()
+    score.private_note = sheet.private_note.strip()
+    score.absent = sheet.absent
+    score.conflict = sheet.conflict
+    wanted = sheet.values if rated else {}
+    by_criterion = {v.criterion_id: v for v in score.values}
+    for criterion_id, value in wanted.items():
+        if criterion_id in by_criterion:
+            by_criterion[criterion_id].value = value
+        else:
+            score.values.append(ScoreValue(criterion=criteria[criterion_id], value=value))
+    for criterion_id, row in by_criterion.items():
+        if criterion_id not in wanted:
+            score.values.remove(row)
+
+    new = score_snapshot(score)
+    if old == new:
+        return score, False
+    if old is not None:
+        score.revision += 1
+        score.updated_at = utcnow()
+    db.session.add(ScoreAudit(event_id=event.id, score=score, actor=actor,
+                              action="created" if old is None else "updated", old=old, new=new))
+    db.session.flush()
+    return score, True
+
+
+def _insert_empty_score(judge: Judge, team: Team) -> Score:
+    """Insert the (judge, team) row; if a parallel request just did, use that row instead."""
+    score = Score(judge=judge, team=team)
+    try:
+        with db.session.begin_nested():
+            db.session.add(score)
+            db.session.flush()
+    except IntegrityError:
+        score = find_score(judge, team)
+        if score is None:
+            raise
+    return score
+
+
+def sheet_total(values: dict[int, int], counts: bool, criteria: list[Criterion]) -> float | None:
+    """The rubric total (points out of 100) of a sheet's values keyed by criterion id; None if not rated."""
+    if not counts or not criteria or set(values) != {c.id for c in criteria}:
+        return None
+    return weighted_total({c.name: values[c.id] for c in criteria}, [c.as_spec() for c in criteria])
+
+
+def judge_actor(judge: Judge) -> str:
+    return f"judge {judge.id}: {judge.name}"
+
+
+def judge_progress(judge: Judge) -> list[tuple[Team, Score | None]]:
+    """The judge's teams in table order, each with the judge's score sheet or None."""
+    scores = {s.team_id: s for s in db.session.execute(
+        db.select(Score).where(Score.judge_id == judge.id)).scalars()}
+    teams = db.session.execute(
+        db.select(Team).where(Team.event_id == judge.event_id).order_by(Team.table_number)).scalars()
+    return [(t, scores.get(t.id)) for t in teams]
+
+
+def event_criteria(event_id: int) -> list[Criterion]:
+    return list(db.session.execute(
+        db.select(Criterion).where(Criterion.event_id == event_id).order_by(Criterion.position, Criterion.id)
+    ).scalars())

@@ -1,0 +1,242 @@
+"""Slim ORM classes. Behaviour lives in the blueprints' operations and in expo_app.scoring."""
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, timezone
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+SCORING_STATES = ("draft", "open", "closed", "locked")
+TEAM_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: codes get typed from paper
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def new_team_code() -> str:
+    return "".join(secrets.choice(TEAM_CODE_ALPHABET) for _ in range(8))
+
+
+class AdminUser(db.Model):
+    __tablename__ = "admin_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(db.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(db.String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    def set_password(self, password: str, method: str = "scrypt") -> None:
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class Event(db.Model):
+    __tablename__ = "event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(db.String(200))
+    held_on: Mapped[date | None]
+    venue: Mapped[str] = mapped_column(db.String(200), default="")
+    scoring_state: Mapped[str] = mapped_column(db.String(10), default="draft")
+    is_current: Mapped[bool] = mapped_column(default=False)
+    judges_per_team: Mapped[int] = mapped_column(default=3)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    criteria: Mapped[list["Criterion"]] = relationship(
+        back_populates="event", order_by="Criterion.position", cascade="all, delete-orphan")
+    teams: Mapped[list["Team"]] = relationship(
+        back_populates="event", order_by="Team.table_number", cascade="all, delete-orphan")
+    judges: Mapped[list["Judge"]] = relationship(
+        back_populates="event", order_by="Judge.name", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        CheckConstraint(f"scoring_state IN {SCORING_STATES}", name="scoring_state"),
+        CheckConstraint("judges_per_team >= 1", name="judges_per_team"),
+    )
+
+    @property
+    def accepts_scores(self) -> bool:
+        return self.scoring_state == "open"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.scoring_state == "locked"
+
+
+class Criterion(db.Model):
+    __tablename__ = "criterion"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(db.String(120))
+    description: Mapped[str] = mapped_column(db.Text, default="")
+    weight: Mapped[float] = mapped_column(default=1.0)
+    scale_min: Mapped[int] = mapped_column(default=1)
+    scale_max: Mapped[int] = mapped_column(default=5)
+    position: Mapped[int] = mapped_column(default=0)
+
+    event: Mapped[Event] = relationship(back_populates="criteria")
+    levels: Mapped[list["CriterionLevel"]] = relationship(
+        back_populates="criterion", order_by="CriterionLevel.low", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "name"),
+        CheckConstraint("scale_min < scale_max", name="scale_order"),
+        CheckConstraint("weight > 0", name="weight_positive"),
+    )
+
+    @property
+    def bands(self) -> list[tuple[int, int, str]]:
+        return [(lv.low, lv.high, lv.text) for lv in self.levels]
+
+    def as_spec(self) -> dict:
+        """The mapping expo_app.scoring expects for this criterion."""
+        return {"name": self.name, "weight": self.weight, "min": self.scale_min, "max": self.scale_max}
+
+
+class CriterionLevel(db.Model):
+    """A level descriptor: the text for one level, or for a band of levels low..high."""
+
+    __tablename__ = "criterion_level"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"), index=True)
+    low: Mapped[int]
+    high: Mapped[int]
+    text: Mapped[str] = mapped_column(db.Text)
+
+    criterion: Mapped[Criterion] = relationship(back_populates="levels")
+
+
+class Team(db.Model):
+    __tablename__ = "team"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(db.String(120))
+    project: Mapped[str] = mapped_column(db.String(300), default="")
+    table_number: Mapped[int]
+    # Printed in the team's QR code: a public contract, never changed once made.
+    code: Mapped[str] = mapped_column(db.String(16), unique=True, default=new_team_code)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="teams")
+    members: Mapped[list["TeamMember"]] = relationship(
+        back_populates="team", order_by="TeamMember.id", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "name"),
+        UniqueConstraint("event_id", "table_number"),
+        CheckConstraint("table_number >= 1", name="table_positive"),
+    )
+
+
+class TeamMember(db.Model):
+    __tablename__ = "team_member"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(db.String(120))
+    email: Mapped[str] = mapped_column(db.String(254))
+
+    team: Mapped[Team] = relationship(back_populates="members")
+
+    __table_args__ = (UniqueConstraint("team_id", "email"),)
+
+
+class Judge(db.Model):
+    __tablename__ = "judge"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(db.String(120))
+    email: Mapped[str] = mapped_column(db.String(254))
+    affiliation: Mapped[str] = mapped_column(db.String(200), default="")
+    # The sign-in link is an HMAC of (id, token_version) under the server's secret: the database
+    # holds no token, and reissuing a badge is a version bump that retires every older link.
+    token_version: Mapped[int] = mapped_column(default=1)
+    revoked_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="judges")
+
+    __table_args__ = (UniqueConstraint("event_id", "email"),)
+
+
+class JudgeSignIn(db.Model):
+    """One use of a judge's sign-in link (kept for the organisers' audit)."""
+
+    __tablename__ = "judge_sign_in"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("judge.id", ondelete="CASCADE"), index=True)
+    token_version: Mapped[int]
+    signed_in_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_agent: Mapped[str] = mapped_column(db.String(300), default="")
+    remote_addr: Mapped[str] = mapped_column(db.String(64), default="")
+
+    judge: Mapped[Judge] = relationship()
+
+
+class Score(db.Model):
+    """One judge's score sheet for one team: at most one per pair, revised in place."""
+
+    __tablename__ = "score"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("judge.id", ondelete="RESTRICT"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="RESTRICT"), index=True)
+    comment: Mapped[str] = mapped_column(db.Text, default="")
+    private_note: Mapped[str] = mapped_column(db.Text, default="")
+    absent: Mapped[bool] = mapped_column(default=False)
+    conflict: Mapped[bool] = mapped_column(default=False)
+    revision: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    judge: Mapped[Judge] = relationship()
+    team: Mapped[Team] = relationship()
+    values: Mapped[list["ScoreValue"]] = relationship(back_populates="score", cascade="all, delete-orphan")
+
+    __table_args__ = (UniqueConstraint("judge_id", "team_id"),)
+
+    @property
+    def counts(self) -> bool:
+        """Whether this sheet carries a rating (not absent, no conflict)."""
+        return not (self.absent or self.conflict)
+
+    def values_by_name(self) -> dict[str, int]:
+        return {v.criterion.name: v.value for v in self.values}
+
+
+class ScoreValue(db.Model):
+    __tablename__ = "score_value"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    score_id: Mapped[int] = mapped_column(ForeignKey("score.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="RESTRICT"), index=True)
+    value: Mapped[int]
+
+    score: Mapped[Score] = relationship(back_populates="values")
+    criterion: Mapped[Criterion] = relationship()
+
+    __table_args__ = (UniqueConstraint("score_id", "criterion_id"),)
+
+
+class ScoreAudit(db.Model):
+    """Every creation or change of a score sheet: who, when, the sheet before and after."""
+
+    __tablename__ = "score_audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    score_id: Mapped[int] = mapped_column(ForeignKey("score.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(db.String(300))  # "judge 3: Ada Lovelace" / "admin: a@b.org"
+    action: Mapped[str] = mapped_column(db.String(20))  # created / updated
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    old: Mapped[dict | None] = mapped_column(db.JSON)
+    new: Mapped[dict] = mapped_column(db.JSON)
+
+    score: Mapped[Score] = relationship()
+
+    __table_args__ = (Index("ix_score_audit_event_changed", "event_id", "changed_at"),)
+
+

@@ -1,0 +1,159 @@
+"""Shared fixtures: an app per test on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL too."""
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from expo_app import create_app
+from expo_app.extensions import db
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+REQUIRE_PG = os.environ.get("EXPO_REQUIRE_POSTGRES") == "1"
+ADMIN_EMAIL = "organiser@example.org"
+ADMIN_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _instance_folder(tmp_path_factory):
+    """Keep every test away from the repository's instance/ folder (dev database and secret)."""
+    path = tmp_path_factory.mktemp("instance")
+    old = os.environ.get("EXPO_INSTANCE_PATH")
+    os.environ["EXPO_INSTANCE_PATH"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("EXPO_INSTANCE_PATH", None)
+    else:
+        os.environ["EXPO_INSTANCE_PATH"] = old
+
+
+@pytest.fixture(scope="session")
+def pg_schema():
+    """Create the schema once in the PostgreSQL test database (dropping what an earlier run left)."""
+    if not PG_URL:
+        if REQUIRE_PG:
+            pytest.fail("EXPO_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (CI sets it)")
+    engine = sa.create_engine(PG_URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+            db.metadata.create_all(conn)
+    except sa.exc.OperationalError as exc:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {exc}")
+    yield PG_URL
+    engine.dispose()
+
+
+def _truncate_pg(app):
+    names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def app_config(backend, tmp_path, request):
+    url = f"sqlite:///{tmp_path / 'test.sqlite'}" if backend == "sqlite" else request.getfixturevalue("pg_schema")
+    return {"SQLALCHEMY_DATABASE_URI": url, "PUBLIC_BASE_URL": "https://expo.example.org"}
+
+
+@pytest.fixture
+def app(app_config, backend):
+    app = create_app(app_config)
+    with app.app_context():
+        if backend == "sqlite":
+            db.create_all()
+    yield app
+    if backend == "postgresql":
+        _truncate_pg(app)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for tests that work with models directly."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def demo(app):
+    """The demo expo (12 teams, 6 judges, scoring open) plus an organiser account; returns ids."""
+    from expo_app.demo import seed_demo_event
+    from expo_app.auth.operations import create_or_reset_admin
+
+    with app.app_context():
+        event = seed_demo_event("demo-admin@example.org", "demo-admin-password")
+        create_or_reset_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+        db.session.commit()
+        ids = {"event": event.id, "teams": [t.id for t in event.teams], "judges": [j.id for j in event.judges],
+               "criteria": [c.id for c in event.criteria]}
+    return ids
+
+
+class AuthActions:
+    """Sign in through the real pages, as a person would."""
+
+    def __init__(self, app, client):
+        self.app, self.client = app, client
+
+    def admin(self, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
+        return self.client.post("/admin/login", data={"email": email, "password": password})
+
+    def judge_path(self, judge_id) -> str:
+        from expo_app.auth.operations import judge_token
+        from expo_app.models import Judge
+
+        with self.app.app_context():
+            return f"/j/{judge_token(db.session.get(Judge, judge_id))}"
+
+    def judge(self, judge_id):
+        return self.client.post(self.judge_path(judge_id))
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(app, client):
+    return AuthActions(app, client)
+
+
+def team_code(app, team_id) -> str:
+    from expo_app.models import Team
+
+    with app.app_context():
+        return db.session.get(Team, team_id).code
+
+
+def full_sheet(app, event_id, value=4, **extra) -> dict:
+    """Form data giving every criterion of the event the same value."""
+    from expo_app.models import Event
+
+    with app.app_context():
+        data = {f"criterion_{c.id}": str(value) for c in db.session.get(Event, event_id).criteria}
+    data.update(extra)
+    return data

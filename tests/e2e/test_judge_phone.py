@@ -1,0 +1,307 @@
+"""The judge's path on a phone, in real headless Chromium: badge link, team QR code, score sheet.
+
+Each test starts from the freshly seeded demo expo (12 teams, 6 judges, 4 criteria on 1-5, scoring
+open, no scores) with CSRF protection on; see conftest.py. Screenshots go to /tmp/e2e-shots.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # a test extra; CI installs it, so there it must not be silently skipped
+    if os.environ.get("CI"):
+        raise
+    pytest.skip("browser tests need the playwright package (pip install -e '.[test]')", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+PHONE_WIDTH = 390
+MIN_TOUCH = 44
+
+
+# ----------------------------------------------------------------------------------------- helpers
+
+
+def rubric(expo):
+    """The event's criteria in form order: [(id, name, {level: descriptor})]."""
+    from expo_app.judging.operations import event_criteria
+
+    return expo.read(lambda _s: [(c.id, c.name, {lv.low: lv.text for lv in c.levels})
+                                 for c in event_criteria(expo.event_id)])
+
+
+def team_name(expo, index):
+    from expo_app.models import Team
+
+    return expo.read(lambda s: s.get(Team, expo.team_ids[index]).name)
+
+
+def judge_name(expo, index):
+    from expo_app.models import Judge
+
+    return expo.read(lambda s: s.get(Judge, expo.judge_ids[index]).name)
+
+
+def sheets(expo, judge_index, team_index):
+    """Every Score row for (judge, team) as plain data, with its audit trail."""
+    from expo_app.models import Score, ScoreAudit
+
+    def read(s):
+        rows = s.query(Score).filter_by(judge_id=expo.judge_ids[judge_index],
+                                        team_id=expo.team_ids[team_index]).all()
+        out = []
+        for score in rows:
+            audits = s.query(ScoreAudit).filter_by(score_id=score.id).order_by(ScoreAudit.id).all()
+            out.append({"values": score.values_by_name(), "comment": score.comment, "revision": score.revision,
+                        "absent": score.absent, "conflict": score.conflict,
+                        "audit": [(a.action, a.old, a.new) for a in audits]})
+        return out
+
+    return expo.read(read)
+
+
+def score_count(expo):
+    from expo_app.models import Score, ScoreValue
+
+    return expo.read(lambda s: (s.query(Score).count(), s.query(ScoreValue).count()))
+
+
+def criterion_group(page, name):
+    """The fieldset of one criterion (its legend starts with the criterion's name)."""
+    return page.locator("fieldset.criterion").filter(
+        has=page.locator("legend", has_text=re.compile("^" + re.escape(name))))
+
+
+def sign_in(page, expo, judge_index=0):
+    """Open the badge link and press Start judging; ends on the judge's home page."""
+    page.goto(expo.judge_link(judge_index))
+    page.get_by_role("button", name="Start judging").tap()
+    expect(page).to_have_url(expo.base_url + "/judge")
+
+
+def choose(page, name, level, descriptor):
+    """Pick a level the way a thumb does: tap the descriptor text inside the criterion's fieldset."""
+    group = criterion_group(page, name)
+    group.get_by_text(descriptor, exact=True).tap()
+    expect(group.locator(f'input[type=radio][value="{level}"]')).to_be_checked()
+
+
+def submit(page, expect_status):
+    """Tap Submit score; check the POST's status and wait until the page it leads to has loaded."""
+    with page.expect_navigation(), page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Submit score").tap()
+    assert posted.value.status == expect_status
+
+
+def expect_flashes(page, *texts):
+    expect(page.locator(".flash")).to_have_text(list(texts))
+
+
+# ------------------------------------------------------------------------------------------- tests
+
+
+def test_whole_judge_path_scores_once_and_revises_in_place(expo, phone, shots_dir):
+    page = phone
+    criteria = rubric(expo)
+    assert [len(levels) for _id, _n, levels in criteria] == [5, 5, 5, 5]
+    judge, team = judge_name(expo, 0), team_name(expo, 0)
+
+    # The badge link shows whose badge it is and asks for a deliberate tap.
+    page.goto(expo.judge_link(0))
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Welcome, {judge}")
+    page.screenshot(path=str(shots_dir / "1-sign-in.png"), full_page=True)
+    page.get_by_role("button", name="Start judging").tap()
+
+    expect(page).to_have_url(expo.base_url + "/judge")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Hello, {judge}")
+    expect(page.locator(".status-line")).to_have_text("0 of 12 teams scored · scoring is open")
+    expect(page.locator(".team-list li")).to_have_count(12)
+    page.screenshot(path=str(shots_dir / "2-judge-home.png"), full_page=True)
+
+    # The phone's camera opens the absolute URL printed in the team's QR code.
+    team_link = expo.team_link(0)
+    assert team_link.startswith(expo.base_url + "/t/")
+    page.goto(team_link)
+    expect(page.get_by_role("heading", level=1)).to_have_text(team)
+    expect(page.locator(".saved-state")).to_have_text("Not scored yet.")
+
+    # One fieldset per criterion, legend = the criterion's name, then Comments and the opt-outs.
+    legends = page.locator("fieldset.criterion > legend").evaluate_all(
+        "els => els.map(e => e.firstChild.textContent.trim())")
+    assert legends == [name for _i, name, _l in criteria] + ["Comments", "Instead of a score"]
+    for _cid, name, levels in criteria:
+        group = criterion_group(page, name)
+        expect(group.locator("input[type=radio]")).to_have_count(5)
+        for level, text in levels.items():
+            row = group.locator("label.level").filter(has=page.locator(f'input[value="{level}"]'))
+            expect(row.locator(".level-num")).to_have_text(str(level))
+            expect(row.locator(".level-text")).to_have_text(text)
+            expect(row.locator(".level-text")).to_be_visible()
+        assert group.locator("input[type=radio]:checked").count() == 0
+    page.screenshot(path=str(shots_dir / "3-score-form.png"), full_page=True)
+
+    chosen = dict(zip([name for _i, name, _l in criteria], [4, 3, 5, 2]))
+    for _cid, name, levels in criteria:
+        choose(page, name, chosen[name], levels[chosen[name]])
+    comment = "Clear demo; show the drift alert firing live next time."
+    comment_box = page.get_by_label("Comment for the team (optional)")
+    comment_box.tap()
+    comment_box.press_sequentially(comment)
+    submit(page, 302)
+
+    expect(page).to_have_url(team_link)
+    expect_flashes(page, f"Saved: your score for {team}")
+    saved = page.locator(".saved-state")
+    expect(saved.locator("strong")).to_have_text("Saved")
+    # (4-1)/4, (3-1)/4, (5-1)/4, (2-1)/4 -> mean 0.625 -> 62.5 points
+    expect(saved).to_contain_text("· 62.5 / 100.")
+    expect(saved).to_contain_text("You can change it until scoring is locked.")
+    page.screenshot(path=str(shots_dir / "4-saved.png"), full_page=True)
+    # The sheet comes back filled in, ready to revise.
+    for _cid, name, _l in criteria:
+        expect(criterion_group(page, name).locator("input:checked")).to_have_value(str(chosen[name]))
+    expect(page.get_by_label("Comment for the team (optional)")).to_have_value(comment)
+
+    [sheet] = sheets(expo, 0, 0)
+    assert sheet["values"] == chosen
+    assert sheet["comment"] == comment
+    assert (sheet["revision"], sheet["absent"], sheet["conflict"]) == (1, False, False)
+    assert [a[0] for a in sheet["audit"]] == ["created"]
+    assert score_count(expo) == (1, 4)
+
+    # A second tap on Submit with nothing changed (a double tap, a retry) changes nothing.
+    submit(page, 302)
+    expect_flashes(page, f"Already saved, nothing changed: {team}")
+    [again] = sheets(expo, 0, 0)
+    assert again == sheet
+
+    # Changing one level revises the same sheet: still one row, revision 2, a second audit entry.
+    _cid, first, first_levels = criteria[0]
+    choose(page, first, 1, first_levels[1])
+    submit(page, 302)
+    expect_flashes(page, f"Saved: your score for {team}")
+    expect(page.locator(".saved-state")).to_contain_text("· 43.8 / 100.")  # (0 + .5 + 1 + .25) / 4
+    [revised] = sheets(expo, 0, 0)
+    assert revised["values"] == {**chosen, first: 1}
+    assert revised["comment"] == comment
+    assert revised["revision"] == 2
+    assert [a[0] for a in revised["audit"]] == ["created", "updated"]
+    old, new = revised["audit"][1][1], revised["audit"][1][2]
+    assert (old["values"][first], new["values"][first]) == (4, 1)
+    assert score_count(expo) == (1, 4)
+
+    page.goto("/judge")
+    expect(page.locator(".status-line")).to_have_text("1 of 12 teams scored · scoring is open")
+
+
+def test_missing_criterion_is_named_in_its_fieldset_and_keeps_other_choices(expo, phone, shots_dir):
+    page = phone
+    criteria = rubric(expo)
+    sign_in(page, expo, judge_index=1)
+    page.goto(expo.team_link(2))
+
+    skipped = criteria[2][1]
+    picks = {name: 5 - i for i, (_cid, name, _l) in enumerate(criteria) if name != skipped}
+    for _cid, name, levels in criteria:
+        if name in picks:
+            choose(page, name, picks[name], levels[picks[name]])
+    page.get_by_label("Comment for the team (optional)").fill("Half-finished sheet")
+    submit(page, 422)
+
+    expect(page.locator(".form-errors p")).to_have_text(
+        "Your score was not saved. Fix the highlighted parts and submit again.")
+    # The banner links to the fieldset that needs attention (it may be far down a phone screen).
+    jump = page.locator(".form-errors a")
+    expect(jump).to_have_text(skipped)
+    jump.click()
+    expect(page).to_have_url(re.compile(r"#crit-\d+$"))
+    missing = criterion_group(page, skipped)
+    expect(missing).to_have_class(re.compile(r"\bhas-error\b"))
+    expect(missing.locator(".error")).to_have_text(f"Choose a score for {skipped} (1–5).")
+    expect(missing.locator(".error")).to_be_visible()
+    expect(missing).to_have_attribute("aria-describedby", missing.locator(".error").get_attribute("id"))
+    expect(missing.locator("input:checked")).to_have_count(0)
+    # Only the skipped criterion complains, and nothing the judge chose was lost.
+    expect(page.locator("fieldset.criterion .error")).to_have_count(1)
+    for name, level in picks.items():
+        expect(criterion_group(page, name).locator("input:checked")).to_have_value(str(level))
+    expect(page.get_by_label("Comment for the team (optional)")).to_have_value("Half-finished sheet")
+    expect(page.locator(".saved-state")).to_have_text("Not scored yet.")
+    page.screenshot(path=str(shots_dir / "5-missing-criterion.png"), full_page=True)
+
+    assert sheets(expo, 1, 2) == []
+    assert score_count(expo) == (0, 0)
+
+
+def test_loading_the_sign_in_link_alone_signs_nobody_in(expo, phone):
+    from expo_app.models import JudgeSignIn
+
+    page = phone
+    response = page.goto(expo.judge_link(3))
+    assert response.status == 200
+    expect(page.get_by_role("button", name="Start judging")).to_be_visible()
+
+    response = page.goto("/judge")
+    assert response.status == 401
+    expect(page.get_by_role("heading", level=1)).to_have_text("Please sign in as a judge")
+    # A team's code, too, shows only the public team card to a phone that never pressed the button.
+    page.goto(expo.team_link(0))
+    expect(page.get_by_role("button", name="Submit score")).to_have_count(0)
+    expect(page.locator(".notice")).to_contain_text("Scan the QR code on your judge badge first")
+    assert expo.read(lambda s: s.query(JudgeSignIn).count()) == 0
+
+
+def test_touch_targets_are_thumb_sized_and_nothing_scrolls_sideways(expo, phone):
+    page = phone
+
+    def no_horizontal_scroll(where):
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE_WIDTH, f"{where}: page is {width}px wide on a {PHONE_WIDTH}px phone"
+
+    page.goto(expo.judge_link(2))
+    no_horizontal_scroll("sign-in page")
+    page.get_by_role("button", name="Start judging").tap()
+    expect(page).to_have_url(expo.base_url + "/judge")
+    no_horizontal_scroll("judge home")
+    page.goto(expo.team_link(4))
+    no_horizontal_scroll("scoring form")
+
+    radio_labels = page.locator("label:has(input[type=radio])")
+    expect(radio_labels).to_have_count(20)
+    targets = [("radio label " + (lab.inner_text().splitlines() or ["?"])[0], lab) for lab in radio_labels.all()]
+    targets += [(f"checkbox label {i}", lab) for i, lab in enumerate(page.locator("label.check").all())]
+    targets.append(("Submit score button", page.get_by_role("button", name="Submit score")))
+    too_small = []
+    for what, locator in targets:
+        box = locator.bounding_box()
+        assert box is not None, f"{what} is not rendered"
+        if box["height"] < MIN_TOUCH or box["width"] < MIN_TOUCH:
+            too_small.append(f"{what}: {box['width']:.0f}x{box['height']:.0f}")
+        if box["x"] < 0 or box["x"] + box["width"] > PHONE_WIDTH:
+            too_small.append(f"{what} sticks out of the screen: x={box['x']:.0f} w={box['width']:.0f}")
+    assert too_small == []
+
+
+def test_submitting_offline_fails_at_the_network_and_saves_nothing(expo, phone, phone_context):
+    # Documents today's behaviour: no offline queue yet, the phone's submit simply fails.
+    page = phone
+    criteria = rubric(expo)
+    sign_in(page, expo, judge_index=4)
+    page.goto(expo.team_link(6))
+    for _cid, name, levels in criteria:
+        choose(page, name, 3, levels[3])
+
+    phone_context.set_offline(True)
+    with page.expect_event("requestfailed") as failed:
+        page.get_by_role("button", name="Submit score").tap()
+    assert failed.value.method == "POST"
+    assert failed.value.failure == "net::ERR_INTERNET_DISCONNECTED"
+    phone_context.set_offline(False)
+
+    assert score_count(expo) == (0, 0)
+    page.goto(expo.team_link(6))
+    expect(page.locator(".saved-state")).to_have_text("Not scored yet.")

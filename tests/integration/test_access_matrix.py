@@ -1,0 +1,123 @@
+"""Every route × every role: who may see or do what. A new route fails here until it is listed."""
+import pytest
+
+from expo_app.extensions import db
+from expo_app.judging.operations import SheetInput, submit_score
+from expo_app.models import Criterion, Event, Judge, Score, Team
+from tests.conftest import AuthActions, full_sheet, team_code
+
+ROLES = ["anonymous", "judge_a", "judge_b", "admin"]
+LOGIN = "login"  # redirected to the organiser sign-in page
+
+# endpoint -> (method, expected outcome per role in ROLES order)
+ADMIN_GET = ("GET", [LOGIN, LOGIN, LOGIN, 200])
+ADMIN_POST = ("POST", [LOGIN, LOGIN, LOGIN, 302])
+MATRIX = {
+    "judging.landing": ("GET", [200, 200, 200, 200]),
+    "judging.home": ("GET", [401, 200, 200, 401]),
+    "judging.team": ("GET", [200, 200, 200, 200]),
+    "auth.judge_sign_in": ("GET", [200, 200, 200, 200]),
+    "auth.admin_login": ("GET", [200, 200, 200, 200]),
+    "auth.logout": ("POST", [302, 302, 302, 302]),
+    "static": ("GET", [200, 200, 200, 200]),
+    "admin.index": ("GET", [LOGIN, LOGIN, LOGIN, 302]),
+    "admin.events": ADMIN_GET,
+    "admin.make_current": ADMIN_POST,
+    "admin.event": ADMIN_GET,
+    "admin.event_settings": ADMIN_GET,
+    "admin.scoring_state": ADMIN_POST,
+    "admin.rubric": ADMIN_GET,
+    "admin.edit_criterion": ADMIN_GET,
+    "admin.delete_criterion": ADMIN_POST,
+    "admin.teams": ADMIN_GET,
+    "admin.edit_team": ADMIN_GET,
+    "admin.delete_team": ADMIN_POST,
+    "admin.team_qr": ADMIN_GET,
+    "admin.import_teams": ADMIN_POST,
+    "admin.teams_template": ADMIN_GET,
+    "admin.team_links": ADMIN_GET,
+    "admin.judges": ADMIN_GET,
+    "admin.edit_judge": ADMIN_GET,
+    "admin.delete_judge": ADMIN_POST,
+    "admin.reissue_badge": ADMIN_POST,
+    "admin.withdraw_badge": ADMIN_POST,
+    "admin.judge_qr": ADMIN_GET,
+    "admin.import_judges": ADMIN_POST,
+    "admin.judges_template": ADMIN_GET,
+    "admin.judge_links": ADMIN_GET,
+    "admin.scores": ADMIN_GET,
+    "admin.scores_export": ADMIN_GET,
+    "admin.audit": ADMIN_GET,
+}
+
+
+def test_every_route_is_in_the_matrix(app):
+    assert {rule.endpoint for rule in app.url_map.iter_rules()} == set(MATRIX)
+
+
+@pytest.fixture
+def world(app, demo):
+    """Judge A has scored team 1; judge B has not. Returns the URL arguments for every endpoint."""
+    with app.app_context():
+        event = db.session.get(Event, demo["event"])
+        judge_a, team_1 = db.session.get(Judge, demo["judges"][0]), db.session.get(Team, demo["teams"][0])
+        submit_score(judge_a, team_1, SheetInput(values={c.id: 3 for c in event.criteria}, comment="A"), "test")
+        spare_team = Team(event=event, name="Spare", table_number=99)
+        spare_judge = Judge(event=event, name="Spare Judge", email="spare@x.org")
+        spare_criterion = Criterion(event=event, name="Spare criterion", position=9)
+        db.session.add_all([spare_team, spare_judge, spare_criterion])
+        db.session.commit()
+        spare = {"team_id": spare_team.id, "judge_id": spare_judge.id, "criterion_id": spare_criterion.id}
+    return {
+        "event_id": demo["event"], "team_id": demo["teams"][0], "judge_id": demo["judges"][0],
+        "criterion_id": demo["criteria"][0], "code": team_code(app, demo["teams"][0]),
+        "token": AuthActions(app, None).judge_path(demo["judges"][0])[3:], "filename": "app.css", "spare": spare,
+    }
+
+
+def _url(app, endpoint, args):
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    values = {name: args[name] for name in rule.arguments}
+    if endpoint.startswith("admin.delete_"):  # delete something that can be deleted
+        values = {name: args["spare"][name] for name in rule.arguments}
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **values)
+
+
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_access(app, world, demo, endpoint):
+    method, outcomes = MATRIX[endpoint]
+    url = _url(app, endpoint, world)
+    # One app per endpoint, a fresh client per role; the admin goes last so that its successful
+    # POST (a delete, say) cannot change what the other roles meet.
+    for role, expected in zip(ROLES, outcomes):
+        client = app.test_client()
+        auth = AuthActions(app, client)
+        if role == "admin":
+            auth.admin()
+        elif role in ("judge_a", "judge_b"):
+            auth.judge(demo["judges"][0 if role == "judge_a" else 1])
+        response = client.open(url, method=method)
+        if expected == LOGIN:
+            assert response.status_code == 302, role
+            assert response.headers["Location"].startswith("/admin/login?next="), role
+        else:
+            assert response.status_code == expected, role
+
+
+def test_judge_b_cannot_read_or_overwrite_judge_a(app, client, auth, demo):
+    """The scoring URL is per team, never per score: whoever posts writes their own sheet only."""
+    url = f"/t/{team_code(app, demo['teams'][0])}"
+    auth.judge(demo["judges"][0])
+    client.post(url, data=full_sheet(app, demo["event"], 5, comment="A's private view", private_note="A's note"))
+    auth.judge(demo["judges"][1])
+    page = client.get(url).get_data(as_text=True)
+    assert "A&#39;s private view" not in page and "A&#39;s note" not in page
+    for path in ("/admin/events/%d/scores" % demo["event"], "/admin/events/%d/audit" % demo["event"],
+                 "/admin/events/%d/scores.csv" % demo["event"]):
+        assert client.get(path).status_code == 302
+    with app.app_context():
+        (score,) = db.session.query(Score).all()
+        assert score.judge_id == demo["judges"][0] and score.comment == "A's private view"

@@ -1,0 +1,285 @@
+import io
+
+import pytest
+
+from expo_app.extensions import db
+from expo_app.models import AdminUser, Criterion, Event, Judge, Team, TeamMember
+from tests.conftest import ADMIN_EMAIL, full_sheet, team_code
+
+
+@pytest.fixture
+def admin(demo, auth):
+    auth.admin()
+    return demo
+
+
+def flashes(client, url):
+    return client.get(url).get_data(as_text=True)
+
+
+def test_login_with_wrong_password_gives_one_generic_message(client, demo):
+    for email, password in [(ADMIN_EMAIL, "wrong password"), ("nobody@example.org", "whatever123")]:
+        page = client.post("/admin/login", data={"email": email, "password": password}).get_data(as_text=True)
+        assert "That e-mail and password do not match an organiser account." in page
+    assert client.get("/admin/events").status_code == 302
+
+
+@pytest.mark.parametrize("next_url, landing", [
+    ("/admin/events", "/admin/events"),
+    ("https://evil.example.com/", "/admin/"),
+    ("//evil.example.com/", "/admin/"),
+])
+def test_login_follows_only_local_next(client, demo, next_url, landing):
+    from tests.conftest import ADMIN_PASSWORD
+
+    response = client.post("/admin/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "next": next_url})
+    assert response.headers["Location"] == landing
+
+
+def test_admin_index_goes_to_current_event(client, admin):
+    assert client.get("/admin/").headers["Location"] == f"/admin/events/{admin['event']}"
+    page = client.get(f"/admin/events/{admin['event']}").get_data(as_text=True)
+    assert "<strong>12</strong> teams" in page and "<strong>6</strong> judges" in page
+
+
+def test_create_event_gets_syllabus_rubric_and_can_become_current(app, client, admin):
+    response = client.post("/admin/events", data={"name": "Spring 2027 Expo", "held_on": "2027-04-20",
+                                                   "venue": "Hall B", "judges_per_team": "4"})
+    with app.app_context():
+        event = db.session.execute(db.select(Event).where(Event.name == "Spring 2027 Expo")).scalar_one()
+        assert response.headers["Location"] == f"/admin/events/{event.id}"
+        assert [c.name for c in event.criteria] == [
+            "Technical completeness and correctness", "System scalability, observability and reproducibility",
+            "Team collaboration and presentation clarity", "Innovation and relevance of the ML solution"]
+        assert (event.scoring_state, event.is_current, event.judges_per_team) == ("draft", False, 4)
+        new_id = event.id
+    client.post(f"/admin/events/{new_id}/make-current")
+    with app.app_context():
+        assert [e.id for e in db.session.query(Event).filter_by(is_current=True)] == [new_id]
+
+
+@pytest.mark.parametrize("path, state, allowed", [
+    ("open", "closed", True), ("open", "draft", False), ("open", "locked", False),
+])
+def test_scoring_state_transitions(app, client, admin, path, state, allowed):
+    page = client.post(f"/admin/events/{admin['event']}/state", data={"state": state}, follow_redirects=True)
+    with app.app_context():
+        assert db.session.get(Event, admin["event"]).scoring_state == (state if allowed else path)
+    text = page.get_data(as_text=True)
+    assert (f"Scoring is now {state}." in text) if allowed else (f"Scoring cannot go from open to {state}." in text)
+
+
+def test_lock_is_final(app, client, admin):
+    for state in ("closed", "locked", "open"):
+        client.post(f"/admin/events/{admin['event']}/state", data={"state": state})
+    with app.app_context():
+        assert db.session.get(Event, admin["event"]).scoring_state == "locked"
+
+
+def test_edit_criterion_weight_scale_and_descriptors(app, client, admin):
+    cid = admin["criteria"][0]
+    form = {"name": "Technical depth", "description": "How deep", "weight": "2.5", "scale_min": "0",
+            "scale_max": "10", "descriptors": "0-3: weak\n4-7: fair\n8-10: strong"}
+    assert client.post(f"/admin/criteria/{cid}/edit", data=form).status_code == 302
+    with app.app_context():
+        c = db.session.get(Criterion, cid)
+        assert (c.name, c.weight, c.scale_min, c.scale_max, c.bands) == (
+            "Technical depth", 2.5, 0, 10, [(0, 3, "weak"), (4, 7, "fair"), (8, 10, "strong")])
+    page = client.get(f"/admin/criteria/{cid}/edit").get_data(as_text=True)
+    assert "0-3: weak\n4-7: fair\n8-10: strong" in page
+
+
+def test_bad_descriptors_are_refused_and_nothing_changes(app, client, admin):
+    cid = admin["criteria"][0]
+    form = {"name": "X", "weight": "1", "scale_min": "1", "scale_max": "5", "descriptors": "9: too high"}
+    page = client.post(f"/admin/criteria/{cid}/edit", data=form).get_data(as_text=True)
+    assert "Level descriptors: Line 1: 9 is outside the scale 1–5." in page
+    with app.app_context():
+        assert db.session.get(Criterion, cid).name == "Technical completeness and correctness"
+
+
+def test_rubric_scale_is_frozen_once_scores_exist(app, client, auth, admin):
+    auth.judge(admin["judges"][0])
+    client.post(f"/t/{team_code(app, admin['teams'][0])}", data=full_sheet(app, admin["event"]))
+    auth.admin()
+    cid = admin["criteria"][0]
+    page = client.post(f"/admin/criteria/{cid}/edit", data={
+        "name": "T", "weight": "1", "scale_min": "1", "scale_max": "10", "descriptors": ""}).get_data(as_text=True)
+    assert "Scores already exist, so this criterion&#39;s scale cannot change." in page
+    page = client.post(f"/admin/events/{admin['event']}/rubric", data={
+        "name": "New", "weight": "1", "scale_min": "1", "scale_max": "5"}).get_data(as_text=True)
+    assert "Scores already exist, so the rubric cannot gain a criterion" in page
+    page = client.post(f"/admin/criteria/{cid}/delete", follow_redirects=True).get_data(as_text=True)
+    assert "has 1 scores and cannot be removed." in page
+    with app.app_context():
+        assert len(db.session.get(Event, admin["event"]).criteria) == 4
+
+
+def test_add_edit_and_remove_team(app, client, admin):
+    page = client.post(f"/admin/events/{admin['event']}/teams", data={
+        "name": "New Team", "project": "P", "table_number": "40",
+        "members": "Ada Lovelace <ADA@x.org>\nAlan Turing, alan@x.org"}, follow_redirects=True).get_data(as_text=True)
+    assert "New Team added at table 40." in page
+    with app.app_context():
+        team = db.session.execute(db.select(Team).where(Team.name == "New Team")).scalar_one()
+        assert [(m.name, m.email) for m in team.members] == [("Ada Lovelace", "ada@x.org"), ("Alan Turing", "alan@x.org")]
+        team_id, code = team.id, team.code
+    page = client.post(f"/admin/teams/{team_id}/edit", data={
+        "name": "New Team", "project": "P2", "table_number": "1", "members": ""}).get_data(as_text=True)
+    assert "Table 1 is already Drift Busters&#39;s." in page
+    client.post(f"/admin/teams/{team_id}/edit", data={"name": "Renamed", "project": "P2", "table_number": "41",
+                                                      "members": "Ada Lovelace <ada@x.org>"})
+    with app.app_context():
+        team = db.session.get(Team, team_id)
+        assert (team.name, team.table_number, team.code, len(team.members)) == ("Renamed", 41, code, 1)
+    client.post(f"/admin/teams/{team_id}/delete")
+    with app.app_context():
+        assert db.session.get(Team, team_id) is None and db.session.query(TeamMember).filter_by(team_id=team_id).count() == 0
+
+
+def test_team_with_scores_cannot_be_removed(app, client, auth, admin):
+    auth.judge(admin["judges"][0])
+    client.post(f"/t/{team_code(app, admin['teams'][0])}", data=full_sheet(app, admin["event"]))
+    auth.admin()
+    page = client.post(f"/admin/teams/{admin['teams'][0]}/delete", follow_redirects=True).get_data(as_text=True)
+    assert "Drift Busters has 1 score sheets, so it cannot be removed." in page
+    with app.app_context():
+        assert db.session.get(Team, admin["teams"][0]) is not None
+
+
+def upload(client, url, text):
+    return client.post(url, data={"file": (io.BytesIO(text.encode()), "file.csv")},
+                       content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+
+
+def test_import_teams_adds_and_updates(app, client, admin):
+    csv_text = ("team,project,table,member,email\n"
+                "Drift Busters,New title,1,Zed Zee,zed@x.org\n"
+                "Brand New,Fresh,30,Amy Adams,amy@x.org\n"
+                "Brand New,Fresh,30,Bo Bo,bo@x.org\n")
+    page = upload(client, f"/admin/events/{admin['event']}/teams/import", csv_text)
+    assert "Imported teams: 1 added, 1 updated." in page
+    with app.app_context():
+        drift = db.session.get(Team, admin["teams"][0])
+        assert drift.project == "New title" and "zed@x.org" in [m.email for m in drift.members]
+        new = db.session.execute(db.select(Team).where(Team.name == "Brand New")).scalar_one()
+        assert (new.table_number, [m.email for m in new.members]) == (30, ["amy@x.org", "bo@x.org"])
+    page = upload(client, f"/admin/events/{admin['event']}/teams/import", csv_text)
+    assert "Imported teams: 0 added, 2 updated." in page  # idempotent
+    with app.app_context():
+        assert db.session.query(Team).count() == 13
+
+
+def test_import_teams_can_swap_tables(app, client, admin):
+    upload(client, f"/admin/events/{admin['event']}/teams/import",
+           "team,project,table,member,email\nDrift Busters,p,2,,\nPipeline Pilots,p,1,,\n")
+    with app.app_context():
+        assert [db.session.get(Team, i).table_number for i in admin["teams"][:2]] == [2, 1]
+
+
+def test_bad_import_changes_nothing_and_names_lines(app, client, admin):
+    csv_text = ("team,project,table,member,email\n"
+                "Good Team,ok,50,A A,a@x.org\n"
+                "Bad Team,ok,x,B B,b@x.org\n"
+                "Clash,ok,3,C C,c@x.org\n")
+    page = upload(client, f"/admin/events/{admin['event']}/teams/import", csv_text)
+    assert "Nothing was imported" in page
+    assert "Line 3: table &#39;x&#39; is not a whole number of 1 or more." in page
+    page = upload(client, f"/admin/events/{admin['event']}/teams/import",
+                  "team,project,table,member,email\nGood Team,ok,50,,\nClash,ok,3,,\n")
+    assert "Line 3: table 3 already belongs to Feature Forge." in page
+    with app.app_context():
+        assert db.session.query(Team).count() == 12
+        assert db.session.execute(db.select(Team).where(Team.name == "Good Team")).scalar_one_or_none() is None
+
+
+def test_import_judges(app, client, admin):
+    page = upload(client, f"/admin/events/{admin['event']}/judges/import",
+                  "name,email,affiliation\nNew Judge,NEW@x.org,Acme\nGrace Hopper,grace.hopper@judges.example.com,Navy\n")
+    assert "Imported judges: 1 added, 1 updated." in page
+    with app.app_context():
+        assert db.session.execute(db.select(Judge).where(Judge.email == "new@x.org")).scalar_one().affiliation == "Acme"
+        assert db.session.query(Judge).count() == 7
+    page = upload(client, f"/admin/events/{admin['event']}/judges/import", "name,email\nX,bad\n")
+    assert "Line 2: &#39;bad&#39; is not an e-mail address." in page
+
+
+def test_upload_without_file_says_so(client, admin):
+    page = client.post(f"/admin/events/{admin['event']}/teams/import", data={}, follow_redirects=True)
+    assert "Choose a CSV file." in page.get_data(as_text=True)
+
+
+def test_judge_management(app, client, admin):
+    client.post(f"/admin/events/{admin['event']}/judges", data={"name": "Nia", "email": "nia@x.org"})
+    page = client.post(f"/admin/events/{admin['event']}/judges",
+                       data={"name": "Nia 2", "email": "NIA@x.org"}).get_data(as_text=True)
+    assert "Nia already uses nia@x.org." in page
+    with app.app_context():
+        nia = db.session.execute(db.select(Judge).where(Judge.email == "nia@x.org")).scalar_one()
+        nia_id = nia.id
+    page = client.get(f"/admin/judges/{nia_id}/edit").get_data(as_text=True)
+    assert f"https://expo.example.org/j/{nia_id}-1-" in page
+    client.post(f"/admin/judges/{nia_id}/reissue")
+    assert f"https://expo.example.org/j/{nia_id}-2-" in client.get(f"/admin/judges/{nia_id}/edit").get_data(as_text=True)
+    client.post(f"/admin/judges/{nia_id}/withdraw")
+    assert client.get(f"/admin/judges/{nia_id}/qr.svg").status_code == 404
+    client.post(f"/admin/judges/{nia_id}/delete")
+    with app.app_context():
+        assert db.session.get(Judge, nia_id) is None
+
+
+def test_qr_codes_are_svg_of_the_printed_url(app, client, admin):
+    response = client.get(f"/admin/teams/{admin['teams'][0]}/qr.svg")
+    assert response.mimetype == "image/svg+xml" and response.data.startswith(b"<?xml")
+    assert b"<path" in response.data
+    assert client.get(f"/admin/judges/{admin['judges'][0]}/qr.svg").mimetype == "image/svg+xml"
+
+
+def test_score_tables_and_audit_log(app, client, auth, admin):
+    url = f"/t/{team_code(app, admin['teams'][0])}"
+    auth.judge(admin["judges"][0])
+    client.post(url, data=full_sheet(app, admin["event"], 5, comment="Nice <b>work</b>", private_note="sure"))
+    client.post(url, data=full_sheet(app, admin["event"], 3, comment="Nice <b>work</b>"))
+    auth.admin()
+    page = client.get(f"/admin/events/{admin['event']}/scores").get_data(as_text=True)
+    assert "Table 1 · Drift Busters" in page and "mean total 50.0" in page and "(rev. 2)" in page
+    assert "Nice &lt;b&gt;work&lt;/b&gt;" in page
+    by_judge = client.get(f"/admin/events/{admin['event']}/scores?by=judge").get_data(as_text=True)
+    with app.app_context():
+        name = db.session.get(Judge, admin["judges"][0]).name
+    assert f"<h3>{name} (" in by_judge
+    audit = client.get(f"/admin/events/{admin['event']}/audit").get_data(as_text=True)
+    assert audit.count("<td>updated</td>") == 1 and audit.count("<td>created</td>") == 1
+    assert f"judge {admin['judges'][0]}: {name}" in audit
+    assert "Technical completeness and correctness: 5" in audit and "Technical completeness and correctness: 3" in audit
+
+
+def test_csv_downloads(app, client, auth, admin):
+    auth.judge(admin["judges"][0])
+    client.post(f"/t/{team_code(app, admin['teams'][0])}", data=full_sheet(app, admin["event"], 4))
+    auth.admin()
+    scores = client.get(f"/admin/events/{admin['event']}/scores.csv")
+    assert scores.mimetype == "text/csv"
+    lines = scores.get_data(as_text=True).splitlines()
+    assert lines[0] == "judge,team,criterion,score,absent,updated_at" and len(lines) == 5
+    assert lines[1].startswith("Alan Kay,Drift Busters,Technical completeness and correctness,4,false,")
+    links = client.get(f"/admin/events/{admin['event']}/team-links.csv").get_data(as_text=True).splitlines()
+    assert links[0] == "team,table,qr_url" and links[1] == f"Drift Busters,1,https://expo.example.org{'/t/' + team_code(app, admin['teams'][0])}"
+    judges = client.get(f"/admin/events/{admin['event']}/judge-links.csv").get_data(as_text=True).splitlines()
+    assert judges[0] == "judge,email,url" and len(judges) == 7
+    template = client.get("/admin/teams-template.csv").get_data(as_text=True)
+    assert template.startswith("team,project,table,member,email")
+
+
+def test_csv_cells_cannot_inject_formulas(app, client, admin):
+    with app.app_context():
+        db.session.get(Team, admin["teams"][0]).name = "=HYPERLINK(\"http://x\")"
+        db.session.commit()
+    text = client.get(f"/admin/events/{admin['event']}/team-links.csv").get_data(as_text=True)
+    assert "\n\"'=HYPERLINK(\"\"http://x\"\")\",1," in text
+
+
+def test_admin_passwords_are_hashed(app, admin):
+    with app.app_context():
+        admin_user = db.session.execute(db.select(AdminUser).where(AdminUser.email == ADMIN_EMAIL)).scalar_one()
+        assert "correct horse" not in admin_user.password_hash

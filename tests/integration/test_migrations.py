@@ -1,0 +1,40 @@
+"""The Alembic migrations build exactly the schema the models describe, on both databases."""
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from expo_app import create_app
+from expo_app.extensions import db
+
+
+@pytest.fixture
+def migrated_url(backend, tmp_path, request):
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+        return
+    url = request.getfixturevalue("pg_schema")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS migrations_check CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA migrations_check"))
+    # Upgrade into a schema of its own so the shared test schema is left alone.
+    yield url + ("&" if "?" in url else "?") + "options=-csearch_path%3Dmigrations_check"
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA migrations_check CASCADE"))
+    engine.dispose()
+
+
+def test_upgrade_matches_models(migrated_url):
+    from flask_migrate import downgrade, upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": migrated_url})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+        assert diff == []
+        downgrade(revision="base")
+        assert sa.inspect(db.engine).get_table_names() == ["alembic_version"]
+        upgrade()
+        db.engine.dispose()
