@@ -65,11 +65,11 @@ def submit_score(judge: Judge, team: Team, sheet: SheetInput, actor: str) -> tup
         raise ValueError("a rated sheet needs exactly one value per criterion")
 
     score = find_score(judge, team)
+    old = score_snapshot(score) if score is not None else None
     if score is None:
-        score = _insert_empty_score(judge, team)
-        old = None
-    else:
-        old = score_snapshot(score)
+        score, inserted = _insert_empty_score(judge, team)
+        if not inserted:  # a parallel request (a double tap) created it a moment ago
+            old = score_snapshot(score)
 
     score.comment = sheet.comment.strip()
     score.private_note = sheet.private_note.strip()
@@ -98,18 +98,22 @@ def submit_score(judge: Judge, team: Team, sheet: SheetInput, actor: str) -> tup
     return score, True
 
 
-def _insert_empty_score(judge: Judge, team: Team) -> Score:
-    """Insert the (judge, team) row; if a parallel request just did, use that row instead."""
+def _insert_empty_score(judge: Judge, team: Team) -> tuple[Score, bool]:
+    """Insert the (judge, team) row; if a parallel request just did, use that row instead.
+
+    Returns (score, whether this call inserted it). The unique (judge, team) constraint decides.
+    """
     score = Score(judge=judge, team=team)
     try:
         with db.session.begin_nested():
             db.session.add(score)
             db.session.flush()
     except IntegrityError:
-        score = find_score(judge, team)
-        if score is None:
+        existing = find_score(judge, team)
+        if existing is None:
             raise
-    return score
+        return existing, False
+    return score, True
 
 
 def sheet_total(values: dict[int, int], counts: bool, criteria: list[Criterion]) -> float | None:
