@@ -221,6 +221,8 @@ def test_missing_criterion_is_named_in_its_fieldset_and_keeps_other_choices(expo
     expect(page).to_have_url(re.compile(r"#crit-\d+$"))
     missing = criterion_group(page, skipped)
     expect(missing).to_have_class(re.compile(r"\bhas-error\b"))
+    # ...and it is visibly marked, not only by class: a red border.
+    assert missing.evaluate("e => getComputedStyle(e).borderTopColor") == "rgb(153, 27, 27)"
     expect(missing.locator(".error")).to_have_text(f"Choose a score for {skipped} (1–5).")
     expect(missing.locator(".error")).to_be_visible()
     expect(missing).to_have_attribute("aria-describedby", missing.locator(".error").get_attribute("id"))
@@ -267,6 +269,8 @@ def test_touch_targets_are_thumb_sized_and_nothing_scrolls_sideways(expo, phone)
     page.get_by_role("button", name="Start judging").tap()
     expect(page).to_have_url(expo.base_url + "/judge")
     no_horizontal_scroll("judge home")
+    next_box = page.locator(".next a").bounding_box()
+    assert next_box["height"] >= MIN_TOUCH, f"the 'Next' link is {next_box['height']:.0f}px tall"
     page.goto(expo.team_link(4))
     no_horizontal_scroll("scoring form")
 
@@ -284,6 +288,8 @@ def test_touch_targets_are_thumb_sized_and_nothing_scrolls_sideways(expo, phone)
         if box["x"] < 0 or box["x"] + box["width"] > PHONE_WIDTH:
             too_small.append(f"{what} sticks out of the screen: x={box['x']:.0f} w={box['width']:.0f}")
     assert too_small == []
+    # The checkbox sits beside its text (not above it in bold).
+    assert page.locator("label.check").first.evaluate("e => getComputedStyle(e).display") == "flex"
 
 
 def test_submitting_offline_fails_at_the_network_and_saves_nothing(expo, phone, phone_context):
