@@ -41,11 +41,12 @@ def create_app(config=None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
-    from . import admin, auth, judging
+    from . import admin, auth, judging, results
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(judging.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(results.bp)
     _register_request_hooks(app)
     _register_template_filters(app)
     _register_error_pages(app)

@@ -13,7 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from .extensions import db
 from .models import Event
 
-DEMO_ADMIN_EMAIL = "admin@expo.local"
+DEMO_ADMIN_EMAIL = "admin@example.org"
 
 
 def _event(selector: str | None) -> Event:
@@ -189,7 +189,45 @@ def export_scores(event_selector, output):
     _emit(scores_csv(_event(event_selector)), output)
 
 
-COMMANDS = [init_db, create_admin, seed_demo, sign_in_info, import_teams, import_judges, judge_links, team_links,
+@click.command("rank")
+@click.argument("scores_file", required=False, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--criteria", "criteria_file", type=click.Path(exists=True, dir_okay=False),
+              help="CSV name,weight,min,max (needed with SCORES_FILE).")
+@click.option("--method", type=click.Choice(["adjusted", "raw"]), default="adjusted", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the uncertainty intervals.")
+@event_option
+@output_option
+@with_appcontext
+def rank(scores_file, criteria_file, method, seed, event_selector, output):
+    """Rank teams as CSV: from SCORES_FILE (judge,team,criterion,score) and --criteria, or from the event."""
+    from .scoring import rank_teams
+    from .scoring.csvio import CsvError, format_ranking_csv, read_criteria_csv, read_scores_csv
+
+    if scores_file:
+        if not criteria_file:
+            raise click.UsageError("With a scores file, give the rubric too: --criteria CRITERIA.csv")
+        try:
+            criteria = read_criteria_csv(Path(criteria_file).read_text(encoding="utf-8-sig"))
+        except CsvError as exc:
+            raise click.ClickException(f"{criteria_file}: {exc}") from None
+        try:
+            with click.open_file(scores_file, encoding="utf-8-sig") as handle:
+                rows = read_scores_csv(handle.read())
+        except CsvError as exc:
+            raise click.ClickException(f"{scores_file}: {exc}") from None
+    else:
+        from .results.queries import engine_input
+
+        data = engine_input(_event(event_selector))
+        rows, criteria = data.rows, data.criteria
+    try:
+        teams = rank_teams(rows, criteria, method=method, seed=seed)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    _emit(format_ranking_csv(teams), output)
+
+
+COMMANDS = [rank, init_db, create_admin, seed_demo, sign_in_info, import_teams, import_judges, judge_links, team_links,
             export_scores]
 
 

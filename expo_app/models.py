@@ -46,6 +46,8 @@ class Event(db.Model):
     scoring_state: Mapped[str] = mapped_column(db.String(10), default="draft")
     is_current: Mapped[bool] = mapped_column(default=False)
     judges_per_team: Mapped[int] = mapped_column(default=3)
+    # Set when the organiser finalises the awards: the ranking snapshot is frozen from then on.
+    awards_finalised_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     criteria: Mapped[list["Criterion"]] = relationship(
@@ -54,6 +56,8 @@ class Event(db.Model):
         back_populates="event", order_by="Team.table_number", cascade="all, delete-orphan")
     judges: Mapped[list["Judge"]] = relationship(
         back_populates="event", order_by="Judge.name", cascade="all, delete-orphan")
+    award_categories: Mapped[list["AwardCategory"]] = relationship(
+        back_populates="event", order_by="AwardCategory.position", cascade="all, delete-orphan")
 
     __table_args__ = (
         CheckConstraint(f"scoring_state IN {SCORING_STATES}", name="scoring_state"),
@@ -240,3 +244,59 @@ class ScoreAudit(db.Model):
     __table_args__ = (Index("ix_score_audit_event_changed", "event_id", "changed_at"),)
 
 
+
+
+class AwardCategory(db.Model):
+    """An award the event gives: an overall place (1st, 2nd, ...) or the best team in one criterion."""
+
+    __tablename__ = "award_category"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(db.String(120))
+    kind: Mapped[str] = mapped_column(db.String(10))  # overall / criterion
+    place: Mapped[int | None]  # overall: 1 for first place, ...
+    criterion_id: Mapped[int | None] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    event: Mapped[Event] = relationship(back_populates="award_categories")
+    criterion: Mapped[Criterion | None] = relationship()
+    award: Mapped["Award | None"] = relationship(back_populates="category", cascade="all, delete-orphan",
+                                                 uselist=False)
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "name"),
+        CheckConstraint("kind IN ('overall', 'criterion')", name="kind"),
+        CheckConstraint("(kind = 'overall' AND place >= 1 AND criterion_id IS NULL) OR "
+                        "(kind = 'criterion' AND place IS NULL AND criterion_id IS NOT NULL)", name="kind_fields"),
+    )
+
+
+class Award(db.Model):
+    """The organiser's decision for one category: which team wins it, and why."""
+
+    __tablename__ = "award"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("award_category.id", ondelete="CASCADE"), unique=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="RESTRICT"), index=True)
+    reason: Mapped[str] = mapped_column(db.Text, default="")
+    followed_suggestion: Mapped[bool] = mapped_column(default=True)
+    decided_by: Mapped[str] = mapped_column(db.String(300), default="")
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    category: Mapped[AwardCategory] = relationship(back_populates="award")
+    team: Mapped[Team] = relationship()
+
+
+class RankingSnapshot(db.Model):
+    """The ranking and awards as finalised: what certificates and grades are built from."""
+
+    __tablename__ = "ranking_snapshot"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), unique=True)
+    method: Mapped[str] = mapped_column(db.String(20))
+    seed: Mapped[int]
+    data: Mapped[dict] = mapped_column(db.JSON)
+    created_by: Mapped[str] = mapped_column(db.String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship()

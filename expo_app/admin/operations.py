@@ -68,6 +68,10 @@ def create_event(name: str, held_on: date | None = None, venue: str = "", judges
                                   position=position)
             criterion.levels = [CriterionLevel(low=i + 1, high=i + 1, text=t) for i, t in enumerate(levels)]
             event.criteria.append(criterion)
+        db.session.flush()
+        from ..results.operations import add_default_award_categories
+
+        add_default_award_categories(event)
     db.session.flush()
     return event
 

@@ -20,7 +20,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-DEMO_ADMIN = ("admin@expo.local", "a-long-password-123")
+DEMO_ADMIN = ("admin@example.org", "a-long-password-123")
 SHOTS = Path("/tmp/e2e-shots")
 
 

@@ -48,6 +48,16 @@ MATRIX = {
     "admin.scores": ADMIN_GET,
     "admin.scores_export": ADMIN_GET,
     "admin.audit": ADMIN_GET,
+    "results.dashboard": ADMIN_GET,
+    "results.dashboard_json": ADMIN_GET,
+    "results.ranking_csv": ADMIN_GET,
+    "results.awards": ADMIN_GET,
+    "results.decide_award": ADMIN_POST,
+    "results.clear_award": ADMIN_POST,
+    "results.accept_suggestions": ADMIN_POST,
+    "results.add_award_category": ADMIN_POST,
+    "results.delete_award_category": ADMIN_POST,
+    "results.finalise_awards": ADMIN_POST,
 }
 
 
@@ -67,10 +77,12 @@ def world(app, demo):
         spare_criterion = Criterion(event=event, name="Spare criterion", position=9)
         db.session.add_all([spare_team, spare_judge, spare_criterion])
         db.session.commit()
-        spare = {"team_id": spare_team.id, "judge_id": spare_judge.id, "criterion_id": spare_criterion.id}
+        spare = {"team_id": spare_team.id, "judge_id": spare_judge.id, "criterion_id": spare_criterion.id,
+                 "category_id": event.award_categories[-1].id}
+        event_categories = [c.id for c in event.award_categories]
     return {
         "event_id": demo["event"], "team_id": demo["teams"][0], "judge_id": demo["judges"][0],
-        "criterion_id": demo["criteria"][0], "code": team_code(app, demo["teams"][0]),
+        "criterion_id": demo["criteria"][0], "category_id": event_categories[0], "code": team_code(app, demo["teams"][0]),
         "token": AuthActions(app, None).judge_path(demo["judges"][0])[3:], "filename": "app.css", "spare": spare,
     }
 
@@ -78,7 +90,7 @@ def world(app, demo):
 def _url(app, endpoint, args):
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     values = {name: args[name] for name in rule.arguments}
-    if endpoint.startswith("admin.delete_"):  # delete something that can be deleted
+    if ".delete_" in endpoint:  # delete something that can be deleted
         values = {name: args["spare"][name] for name in rule.arguments}
     with app.test_request_context():
         from flask import url_for

@@ -20,11 +20,17 @@ def test_seed_demo_then_refuses_to_seed_twice(app, runner):
         assert db.session.query(Score).count() == scores
 
 
-def test_sign_in_info_prints_admin_login_and_judge_links(app, runner):
+def test_sign_in_info_prints_a_working_admin_login_and_judge_links(app, runner):
     runner.invoke(args=["seed-demo"])
     result = runner.invoke(args=["sign-in-info"])
-    assert "e-mail:   admin@expo.local" in result.output
+    assert "e-mail:   admin@example.org" in result.output
     assert result.output.count("https://expo.example.org/j/") == 6
+    password = result.output.split("password: ")[1].split()[0]
+    client = app.test_client()
+    response = client.post("/admin/login", data={"email": "admin@example.org", "password": password})
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/"
+    judge_path = "/j/" + result.output.split("https://expo.example.org/j/")[1].split()[0]
+    assert client.post(judge_path).headers["Location"] == "/judge"
 
 
 def test_create_admin_and_reset(app, runner):
@@ -88,3 +94,39 @@ def test_event_option_selects_by_id_or_name(app, runner):
 def test_commands_without_an_event_explain(app, runner):
     result = runner.invoke(args=["judge-links"])
     assert result.exit_code != 0 and "There is no current event" in result.output
+
+
+CRITERIA_CSV = ("name,weight,min,max\nTechnical completeness and correctness,1,1,5\n"
+                "\"System scalability, observability and reproducibility\",1,1,5\n"
+                "Team collaboration and presentation clarity,1,1,5\nInnovation and relevance of the ML solution,1,1,5\n")
+
+
+def test_rank_from_the_database_equals_rank_from_its_export(app, runner, tmp_path):
+    runner.invoke(args=["seed-demo", "--with-scores"])
+    scores, criteria = tmp_path / "scores.csv", tmp_path / "criteria.csv"
+    runner.invoke(args=["export-scores", "-o", str(scores)])
+    criteria.write_text(CRITERIA_CSV)
+    from_db = runner.invoke(args=["rank"]).output
+    from_files = runner.invoke(args=["rank", str(scores), "--criteria", str(criteria)]).output
+    lines = from_db.splitlines()
+    assert lines[0] == "rank,team,score,raw_mean,score_low,score_high,rank_low,rank_high,judges"
+    assert len(lines) == 13 and from_db == from_files
+    raw = runner.invoke(args=["rank", "--method", "raw"]).output.splitlines()
+    assert all(row.split(",")[2] == row.split(",")[3] for row in raw[1:])  # raw: score is the raw mean
+
+
+@pytest.mark.parametrize("scores, message", [
+    ("judge,team,criterion,score\nA,T,Technical completeness and correctness,x\n", "line 2: score 'x' is not a number"),
+    ("judge,team,score\nA,T,3\n", "line 1"),
+])
+def test_rank_reports_bad_lines(runner, tmp_path, scores, message):
+    (tmp_path / "s.csv").write_text(scores)
+    (tmp_path / "c.csv").write_text(CRITERIA_CSV)
+    result = runner.invoke(args=["rank", str(tmp_path / "s.csv"), "--criteria", str(tmp_path / "c.csv")])
+    assert result.exit_code == 1 and message in result.output
+
+
+def test_rank_needs_criteria_with_a_file(runner, tmp_path):
+    (tmp_path / "s.csv").write_text("judge,team,criterion,score\n")
+    result = runner.invoke(args=["rank", str(tmp_path / "s.csv")])
+    assert result.exit_code == 2 and "--criteria CRITERIA.csv" in result.output

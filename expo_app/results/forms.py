@@ -1,0 +1,17 @@
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class AwardDecisionForm(FlaskForm):
+    team = SelectField("Winner", coerce=int, validate_choice=True)
+    reason = TextAreaField("Reason", validators=[Optional(), Length(max=2000)],
+                           description="Needed when you choose a team other than the suggestion.")
+    submit = SubmitField("Save decision")
+
+
+class AwardCategoryForm(FlaskForm):
+    name = StringField("Award name", validators=[DataRequired(), Length(max=120)])
+    basis = SelectField("Given for", validate_choice=False)
+    place = IntegerField("Place (overall awards)", validators=[Optional(), NumberRange(min=1, max=100)])
+    submit = SubmitField("Add award")

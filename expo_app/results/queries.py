@@ -1,0 +1,153 @@
+"""Feeding the ranking engine from the database, and reading what it says for the dashboard."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..extensions import db
+from ..models import Event, Judge, Score, ScoreAudit, ScoreValue, Team, utcnow
+from ..scoring import analyse, rank_teams
+from ..scoring.alerts import Alert, coverage_alerts, disagreement_alerts
+from ..scoring.awards import suggest_awards
+
+DASHBOARD_SEED = 0  # fixed, so every worker and every refresh shows the same intervals
+
+
+@dataclass
+class EngineInput:
+    """Score rows as expo_app.scoring expects them, and the objects behind each label."""
+
+    rows: list[dict]
+    criteria: list[dict]
+    teams: dict[str, Team]
+    judges: dict[str, Judge]
+
+
+def engine_input(event: Event, criterion_name: str | None = None) -> EngineInput:
+    """The event's rated sheets as engine rows (absent and conflict sheets are not ratings).
+
+    Teams are labelled by name (unique within an event, and the last tie-break); judges by name,
+    with their id added when two judges share a name.
+    """
+    teams = {t.name: t for t in event.teams}
+    names = [j.name for j in event.judges]
+    judges = {(j.name if names.count(j.name) == 1 else f"{j.name} (#{j.id})"): j for j in event.judges}
+    label_of_judge = {j.id: label for label, j in judges.items()}
+    query = (db.select(Judge.id, Team.name, ScoreValue.value, ScoreValue.criterion_id)
+             .select_from(ScoreValue).join(Score).join(Team).join(Judge, Score.judge_id == Judge.id)
+             .where(Team.event_id == event.id, Score.absent.is_(False), Score.conflict.is_(False)))
+    criteria = [c for c in event.criteria if criterion_name is None or c.name == criterion_name]
+    name_of = {c.id: c.name for c in criteria}
+    rows = [{"judge": label_of_judge[judge_id], "team": team, "criterion": name_of[cid], "score": value}
+            for judge_id, team, value, cid in db.session.execute(query) if cid in name_of]
+    return EngineInput(rows, [c.as_spec() for c in criteria], teams, judges)
+
+
+def dashboard_version(event: Event) -> str:
+    """A cheap fingerprint of everything the dashboard shows; equal fingerprints, equal pages.
+
+    Read from the database, so every gunicorn worker computes the same one for the same data.
+    """
+    audit = db.session.execute(db.select(db.func.count(ScoreAudit.id), db.func.max(ScoreAudit.id))
+                               .where(ScoreAudit.event_id == event.id)).one()
+    seen = db.session.execute(db.select(db.func.max(Judge.last_seen_at)).where(Judge.event_id == event.id)).scalar()
+    parts = [event.id, event.scoring_state, event.judges_per_team, audit[0], audit[1], seen,
+             [(c.id, c.name, c.weight, c.scale_min, c.scale_max) for c in event.criteria],
+             [(t.id, t.name, t.table_number) for t in event.teams],
+             [(j.id, j.name, j.revoked_at) for j in event.judges]]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
+
+
+@dataclass
+class TeamCoverage:
+    team: Team
+    rated: int
+    absent: int
+    conflicts: int
+
+
+@dataclass
+class JudgeProgress:
+    judge: Judge
+    rated: int
+    absent: int
+    conflicts: int
+    last_activity: datetime | None
+    diagnostics: object | None  # JudgeDiagnostics from the engine, None before the judge rated a team
+
+
+@dataclass
+class Dashboard:
+    event: Event
+    version: str
+    leaderboard: list  # TeamRanking, adjusted, best first
+    raw_rank: dict[str, int]
+    teams: dict[str, Team]
+    coverage: list[TeamCoverage]
+    judges: list[JudgeProgress]
+    alerts: list[Alert]
+    reliability: object | None
+    components: int
+    sheets: int = 0
+    generated_at: datetime | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def build_dashboard(event: Event, version: str) -> Dashboard:
+    """Everything the live dashboard shows, computed once per data version."""
+    data = engine_input(event)
+    result = analyse(data.rows, data.criteria, method="adjusted", seed=DASHBOARD_SEED) if data.criteria else None
+    leaderboard = result.teams if result else []
+    raw = rank_teams(data.rows, data.criteria, method="raw", seed=DASHBOARD_SEED) if data.rows else []
+    raw_rank = {r.team: r.rank for r in raw}
+
+    counts = {t.id: [0, 0, 0] for t in event.teams}
+    judge_counts = {j.id: [0, 0, 0, None] for j in event.judges}
+    for team_id, judge_id, absent, conflict, updated_at in db.session.execute(
+            db.select(Score.team_id, Score.judge_id, Score.absent, Score.conflict, Score.updated_at)
+            .join(Team).where(Team.event_id == event.id)):
+        kind = 1 if absent else 2 if conflict else 0
+        counts[team_id][kind] += 1
+        jc = judge_counts[judge_id]
+        jc[kind] += 1
+        jc[3] = max(jc[3], updated_at) if jc[3] else updated_at
+    coverage = sorted((TeamCoverage(t, *counts[t.id]) for t in event.teams),
+                      key=lambda c: (c.rated, c.team.table_number))
+    diagnostics = {data.judges[d.judge].id: d for d in (result.judges if result else [])}
+    judges = []
+    for j in event.judges:
+        rated, absent, conflicts, last_score = judge_counts[j.id]
+        activity = max(filter(None, [last_score, j.last_seen_at]), default=None)
+        judges.append(JudgeProgress(j, rated, absent, conflicts, activity, diagnostics.get(j.id)))
+    judges.sort(key=lambda p: (p.rated, p.judge.name.casefold()))
+
+    alerts = []
+    if event.scoring_state != "draft" and event.teams:
+        alerts += coverage_alerts({c.team.name: c.rated for c in coverage}, event.judges_per_team)
+    if result:
+        alerts += [Alert(w.code, w.message, tuple(w.teams), tuple(w.judges)) for w in result.warnings]
+        alerts += disagreement_alerts(leaderboard)
+    return Dashboard(event=event, version=version, leaderboard=leaderboard, raw_rank=raw_rank, teams=data.teams,
+                     coverage=coverage, judges=judges, alerts=alerts,
+                     reliability=result.reliability if result else None,
+                     components=len(result.components) if result else 0,
+                     sheets=sum(c.rated for c in coverage), generated_at=utcnow())
+
+
+def award_suggestions(event: Event) -> dict[int, object]:
+    """The suggested winner per award category id (AwardSuggestion with team = Team or None)."""
+    data = engine_input(event)
+    overall = rank_teams(data.rows, data.criteria, method="adjusted", seed=DASHBOARD_SEED) if data.rows else []
+    by_criterion = {}
+    for c in event.criteria:
+        one = engine_input(event, c.name)
+        # Point estimates are enough to pick a winner; the intervals say how close the call is.
+        by_criterion[c.name] = rank_teams(one.rows, one.criteria, method="adjusted", seed=DASHBOARD_SEED) \
+            if one.rows else []
+    categories = [{"key": cat.id, "name": cat.name, "kind": cat.kind, "place": cat.place,
+                   "criterion": cat.criterion.name if cat.criterion else None,
+                   "min": cat.criterion.scale_min if cat.criterion else None,
+                   "max": cat.criterion.scale_max if cat.criterion else None} for cat in event.award_categories]
+    suggestions = suggest_awards(categories, overall, by_criterion)
+    return {s.category: (s, data.teams.get(s.team) if s.team is not None else None) for s in suggestions}

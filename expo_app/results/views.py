@@ -1,0 +1,178 @@
+"""Live dashboard, ranking export and awards (organisers only)."""
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from wtforms.fields import SelectChoice
+
+from ..admin.forms import ConfirmForm
+from ..auth.session import admin_required, current_admin
+from ..extensions import db
+from ..models import AwardCategory, Event
+from ..scoring.csvio import format_ranking_csv
+from . import bp, operations as ops
+from .forms import AwardCategoryForm, AwardDecisionForm
+from .queries import award_suggestions, build_dashboard, dashboard_version, engine_input, DASHBOARD_SEED
+
+
+@bp.before_request
+@admin_required
+def _require_admin():
+    return None
+
+
+def _actor() -> str:
+    return f"admin: {current_admin().email}"
+
+
+@bp.route("/events/<int:event_id>/dashboard")
+def dashboard(event_id):
+    event = db.get_or_404(Event, event_id)
+    version = dashboard_version(event)
+    return render_template("results/dashboard.html", event=event, board=build_dashboard(event, version))
+
+
+@bp.route("/events/<int:event_id>/dashboard.json")
+def dashboard_json(event_id):
+    # Polled every few seconds by static/dashboard.js. The ETag is derived from the database, so
+    # it agrees across gunicorn workers, and an unchanged dashboard costs a few cheap queries.
+    event = db.get_or_404(Event, event_id)
+    version = dashboard_version(event)
+    if request.if_none_match.contains(version):
+        response = Response(status=304)
+    else:
+        html = render_template("results/_live.html", event=event, board=build_dashboard(event, version))
+        response = jsonify(version=version, html=html)
+    response.set_etag(version)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.route("/events/<int:event_id>/ranking.csv")
+def ranking_csv(event_id):
+    from ..scoring import rank_teams
+
+    event = db.get_or_404(Event, event_id)
+    method = "raw" if request.args.get("method") == "raw" else "adjusted"
+    data = engine_input(event)
+    teams = rank_teams(data.rows, data.criteria, method=method, seed=DASHBOARD_SEED) if data.rows else []
+    return Response(format_ranking_csv(teams), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="ranking-{method}.csv"'})
+
+
+def _decision_form(event, category, suggestion):
+    form = AwardDecisionForm(prefix=f"c{category.id}")
+    form.team.choices = [SelectChoice(t.id, f"Table {t.table_number} · {t.name}") for t in event.teams]
+    if not form.is_submitted():
+        chosen = category.award.team_id if category.award else (suggestion[1].id if suggestion and suggestion[1] else None)
+        form.team.data = chosen
+        form.reason.data = category.award.reason if category.award and not category.award.followed_suggestion else ""
+    return form
+
+
+@bp.route("/events/<int:event_id>/awards")
+def awards(event_id):
+    event = db.get_or_404(Event, event_id)
+    suggestions = award_suggestions(event) if event.awards_finalised_at is None else {}
+    forms = {c.id: _decision_form(event, c, suggestions.get(c.id)) for c in event.award_categories}
+    category_form = AwardCategoryForm()
+    category_form.basis.choices = [SelectChoice("place", "An overall place")] + [
+        SelectChoice(f"criterion-{c.id}", f"Best in {c.name}") for c in event.criteria]
+    snapshot = None
+    if event.awards_finalised_at is not None:
+        from ..models import RankingSnapshot
+
+        snapshot = db.session.execute(db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar_one()
+    return render_template("results/awards.html", event=event, suggestions=suggestions, forms=forms,
+                           category_form=category_form, confirm=ConfirmForm(), snapshot=snapshot)
+
+
+@bp.route("/award-categories/<int:category_id>/decide", methods=["POST"])
+def decide_award(category_id):
+    category = db.get_or_404(AwardCategory, category_id)
+    event = category.event
+    suggestion = award_suggestions(event).get(category.id)
+    form = _decision_form(event, category, suggestion)
+    if form.validate_on_submit():
+        team = next(t for t in event.teams if t.id == form.team.data)
+        try:
+            ops.decide_award(category, team, form.reason.data or "", suggestion, _actor())
+        except ops.AwardError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"{category.name}: {team.name}.", "success")
+    else:
+        flash("Choose a team from the list.", "error")
+    return redirect(url_for("results.awards", event_id=event.id, _anchor=f"award-{category.id}"))
+
+
+@bp.route("/award-categories/<int:category_id>/clear", methods=["POST"])
+def clear_award(category_id):
+    category = db.get_or_404(AwardCategory, category_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            ops.clear_award(category)
+        except ops.AwardError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"{category.name} is undecided again.", "success")
+    return redirect(url_for("results.awards", event_id=category.event_id))
+
+
+@bp.route("/events/<int:event_id>/awards/accept", methods=["POST"])
+def accept_suggestions(event_id):
+    event = db.get_or_404(Event, event_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            decided = ops.accept_suggestions(event, award_suggestions(event), _actor())
+        except ops.AwardError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"Accepted {decided} suggestion{'s' if decided != 1 else ''}.", "success")
+    return redirect(url_for("results.awards", event_id=event.id))
+
+
+@bp.route("/events/<int:event_id>/award-categories", methods=["POST"])
+def add_award_category(event_id):
+    event = db.get_or_404(Event, event_id)
+    form = AwardCategoryForm()
+    if form.validate_on_submit():
+        try:
+            category = ops.add_award_category(event, form.name.data, form.basis.data or "", form.place.data)
+        except ops.AwardError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"Award {category.name} added.", "success")
+    else:
+        flash("Give the award a name.", "error")
+    return redirect(url_for("results.awards", event_id=event.id))
+
+
+@bp.route("/award-categories/<int:category_id>/delete", methods=["POST"])
+def delete_award_category(category_id):
+    category = db.get_or_404(AwardCategory, category_id)
+    event_id = category.event_id
+    if ConfirmForm().validate_on_submit():
+        try:
+            ops.remove_award_category(category)
+        except ops.AwardError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Award removed.", "success")
+    return redirect(url_for("results.awards", event_id=event_id))
+
+
+@bp.route("/events/<int:event_id>/awards/finalise", methods=["POST"])
+def finalise_awards(event_id):
+    event = db.get_or_404(Event, event_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            ops.finalise_awards(event, _actor())
+        except ops.AwardError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("The awards are final; the ranking is frozen for certificates and grades.", "success")
+    return redirect(url_for("results.awards", event_id=event.id))

@@ -1,0 +1,34 @@
+// Live dashboard: poll the JSON twin of the page with its ETag and swap the content when the data
+// changed. Without JavaScript the page is a plain page (reload to refresh).
+(function () {
+  "use strict";
+  var live = document.getElementById("live");
+  var status = document.getElementById("live-status");
+  if (!live || !window.fetch) { return; }
+  var url = live.getAttribute("data-url");
+  var version = live.getAttribute("data-version");
+  var PERIOD = 5000;
+
+  function say(text) { if (status) { status.textContent = text; } }
+
+  function poll() {
+    fetch(url, { headers: { "If-None-Match": '"' + version + '"', "Accept": "application/json" },
+                 credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        if (response.status === 304) { say("Live: up to date at " + new Date().toLocaleTimeString()); return null; }
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
+      .then(function (data) {
+        if (data) {
+          live.innerHTML = data.html;
+          version = data.version;
+          say("Live: updated at " + new Date().toLocaleTimeString());
+        }
+      })
+      .catch(function () { say("Connection lost: retrying…"); })
+      .then(function () { window.setTimeout(poll, PERIOD); });
+  }
+  say("Live: refreshes every " + PERIOD / 1000 + " seconds");
+  window.setTimeout(poll, PERIOD);
+})();
