@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from ..actions import OperationError
 from ..extensions import db
 from ..models import (SCORING_STATES, Criterion, CriterionLevel, Event, Judge, Score, ScoreValue, Team,
                       TeamMember, utcnow)
@@ -49,10 +50,6 @@ STATE_TRANSITIONS = {
     "closed": {"open", "locked"},
     "locked": set(),
 }
-
-
-class OperationError(ValueError):
-    """The organiser asked for something that cannot be done; the message says why."""
 
 
 def create_event(name: str, held_on: date | None = None, venue: str = "", judges_per_team: int = 3,

@@ -1,6 +1,7 @@
 """Organiser pages. Each view: load or 404, check permission, validate, one operation, commit, redirect."""
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
+from ..actions import OperationError, run_confirmed
 from ..auth.session import admin_required
 from ..documents.qr import qr_svg
 from ..extensions import db
@@ -64,10 +65,7 @@ def events():
 @bp.route("/events/<int:event_id>/make-current", methods=["POST"])
 def make_current(event_id):
     event = _get(Event, event_id)
-    if ConfirmForm().validate_on_submit():
-        ops.set_current_event(event)
-        db.session.commit()
-        flash(f"{event.name} is now the current event.", "success")
+    run_confirmed(lambda: ops.set_current_event(event), f"{event.name} is now the current event.")
     return redirect(url_for("admin.event", event_id=event.id))
 
 
@@ -100,7 +98,7 @@ def scoring_state(event_id):
     if form.validate_on_submit():
         try:
             ops.change_scoring_state(event, form.state.data)
-        except ops.OperationError as exc:
+        except OperationError as exc:
             flash(str(exc), "error")
         else:
             db.session.commit()
@@ -117,7 +115,7 @@ def rubric(event_id):
     if form.validate_on_submit():
         try:
             ops.save_criterion(event, None, **_criterion_fields(form))
-        except ops.OperationError as exc:
+        except OperationError as exc:
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
@@ -143,7 +141,7 @@ def edit_criterion(criterion_id):
     if form.validate_on_submit():
         try:
             ops.save_criterion(criterion.event, criterion, **_criterion_fields(form))
-        except ops.OperationError as exc:
+        except OperationError as exc:
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
@@ -156,14 +154,7 @@ def edit_criterion(criterion_id):
 def delete_criterion(criterion_id):
     criterion = _get(Criterion, criterion_id)
     event_id = criterion.event_id
-    if ConfirmForm().validate_on_submit():
-        try:
-            ops.delete_criterion(criterion)
-        except ops.OperationError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Criterion removed.", "success")
+    run_confirmed(lambda: ops.delete_criterion(criterion), "Criterion removed.")
     return redirect(url_for("admin.rubric", event_id=event_id))
 
 
@@ -178,7 +169,7 @@ def teams(event_id):
             members = ops.parse_members(form.members.data)
             team = ops.save_team(event, None, name=form.name.data, project=form.project.data or "",
                                  table_number=form.table_number.data, members=members)
-        except ops.OperationError as exc:
+        except OperationError as exc:
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
@@ -199,7 +190,7 @@ def edit_team(team_id):
             members = ops.parse_members(form.members.data)
             ops.save_team(team.event, team, name=form.name.data, project=form.project.data or "",
                           table_number=form.table_number.data, members=members)
-        except ops.OperationError as exc:
+        except OperationError as exc:
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
@@ -213,14 +204,7 @@ def edit_team(team_id):
 def delete_team(team_id):
     team = _get(Team, team_id)
     event_id = team.event_id
-    if ConfirmForm().validate_on_submit():
-        try:
-            ops.delete_team(team)
-        except ops.OperationError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Team removed.", "success")
+    run_confirmed(lambda: ops.delete_team(team), "Team removed.")
     return redirect(url_for("admin.teams", event_id=event_id))
 
 
@@ -269,7 +253,7 @@ def judges(event_id):
         try:
             judge = ops.save_judge(event, None, name=form.name.data, email=form.email.data,
                                    affiliation=form.affiliation.data or "")
-        except ops.OperationError as exc:
+        except OperationError as exc:
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
@@ -287,7 +271,7 @@ def edit_judge(judge_id):
         try:
             ops.save_judge(judge.event, judge, name=form.name.data, email=form.email.data,
                            affiliation=form.affiliation.data or "")
-        except ops.OperationError as exc:
+        except OperationError as exc:
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
@@ -301,35 +285,24 @@ def edit_judge(judge_id):
 def delete_judge(judge_id):
     judge = _get(Judge, judge_id)
     event_id = judge.event_id
-    if ConfirmForm().validate_on_submit():
-        try:
-            ops.delete_judge(judge)
-        except ops.OperationError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Judge removed.", "success")
+    run_confirmed(lambda: ops.delete_judge(judge), "Judge removed.")
     return redirect(url_for("admin.judges", event_id=event_id))
 
 
 @bp.route("/judges/<int:judge_id>/reissue", methods=["POST"])
 def reissue_badge(judge_id):
     judge = _get(Judge, judge_id)
-    if ConfirmForm().validate_on_submit():
-        ops.reissue_badge(judge)
-        db.session.commit()
-        flash(f"New sign-in link for {judge.name}: print the new badge. Older links no longer work.", "success")
+    run_confirmed(lambda: ops.reissue_badge(judge),
+                  f"New sign-in link for {judge.name}: print the new badge. Older links no longer work.")
     return redirect(url_for("admin.edit_judge", judge_id=judge.id))
 
 
 @bp.route("/judges/<int:judge_id>/withdraw", methods=["POST"])
 def withdraw_badge(judge_id):
     judge = _get(Judge, judge_id)
-    if ConfirmForm().validate_on_submit():
-        withdrawing = judge.revoked_at is None
-        ops.set_badge_withdrawn(judge, withdrawing)
-        db.session.commit()
-        flash(f"{judge.name}'s badge is {'withdrawn' if withdrawing else 'working again'}.", "success")
+    withdrawing = judge.revoked_at is None
+    run_confirmed(lambda: ops.set_badge_withdrawn(judge, withdrawing),
+                  f"{judge.name}'s badge is {'withdrawn' if withdrawing else 'working again'}.")
     return redirect(url_for("admin.edit_judge", judge_id=judge.id))
 
 

@@ -1,13 +1,14 @@
 """Awards and the finalised ranking. Operations change ORM objects and flush; views commit once."""
 from __future__ import annotations
 
+from ..actions import OperationError
 from ..extensions import db
 from ..models import Award, AwardCategory, Event, RankingSnapshot, Team, utcnow
 from ..scoring import analyse
 from .queries import DASHBOARD_SEED, engine_input
 
 
-class AwardError(ValueError):
+class AwardError(OperationError):
     """The organiser asked for something the awards cannot do; the message says why."""
 
 

@@ -2,6 +2,7 @@
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from wtforms.fields import SelectChoice
 
+from ..actions import run_confirmed
 from ..admin.forms import ConfirmForm
 from ..auth.session import admin_required, current_admin
 from ..extensions import db
@@ -107,28 +108,15 @@ def decide_award(category_id):
 @bp.route("/award-categories/<int:category_id>/clear", methods=["POST"])
 def clear_award(category_id):
     category = db.get_or_404(AwardCategory, category_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            ops.clear_award(category)
-        except ops.AwardError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(f"{category.name} is undecided again.", "success")
+    run_confirmed(lambda: ops.clear_award(category), f"{category.name} is undecided again.")
     return redirect(url_for("results.awards", event_id=category.event_id))
 
 
 @bp.route("/events/<int:event_id>/awards/accept", methods=["POST"])
 def accept_suggestions(event_id):
     event = db.get_or_404(Event, event_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            decided = ops.accept_suggestions(event, award_suggestions(event), _actor())
-        except ops.AwardError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(f"Accepted {decided} suggestion{'s' if decided != 1 else ''}.", "success")
+    run_confirmed(lambda: ops.accept_suggestions(event, award_suggestions(event), _actor()),
+                  lambda decided: f"Accepted {decided} suggestion{'s' if decided != 1 else ''}.")
     return redirect(url_for("results.awards", event_id=event.id))
 
 
@@ -153,26 +141,13 @@ def add_award_category(event_id):
 def delete_award_category(category_id):
     category = db.get_or_404(AwardCategory, category_id)
     event_id = category.event_id
-    if ConfirmForm().validate_on_submit():
-        try:
-            ops.remove_award_category(category)
-        except ops.AwardError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Award removed.", "success")
+    run_confirmed(lambda: ops.remove_award_category(category), "Award removed.")
     return redirect(url_for("results.awards", event_id=event_id))
 
 
 @bp.route("/events/<int:event_id>/awards/finalise", methods=["POST"])
 def finalise_awards(event_id):
     event = db.get_or_404(Event, event_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            ops.finalise_awards(event, _actor())
-        except ops.AwardError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("The awards are final; the ranking is frozen for certificates and grades.", "success")
+    run_confirmed(lambda: ops.finalise_awards(event, _actor()),
+                  "The awards are final; the ranking is frozen for certificates and grades.")
     return redirect(url_for("results.awards", event_id=event.id))
