@@ -5,7 +5,7 @@ from datetime import date
 
 from ..actions import OperationError
 from ..extensions import db
-from ..models import (SCORING_STATES, Criterion, CriterionLevel, Event, Judge, Score, ScoreValue, Team,
+from ..models import (SCORING_STATES, Award, Criterion, CriterionLevel, Event, Judge, Score, ScoreValue, Team,
                       TeamMember, utcnow)
 from ..scoring.rubric import parse_descriptors
 from .csv_import import CsvImportError, JudgeRow, TeamRow
@@ -207,6 +207,9 @@ def delete_team(team: Team) -> None:
     scored = db.session.execute(db.select(db.func.count(Score.id)).where(Score.team_id == team.id)).scalar()
     if scored:
         raise OperationError(f"{team.name} has {scored} score sheets, so it cannot be removed.")
+    awarded = db.session.execute(db.select(db.func.count(Award.id)).where(Award.team_id == team.id)).scalar()
+    if awarded:
+        raise OperationError(f"{team.name} holds {awarded} award{'s' if awarded != 1 else ''}: undo the decision first.")
     db.session.delete(team)
     db.session.flush()
 

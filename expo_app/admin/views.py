@@ -31,10 +31,9 @@ def _csv(text: str, filename: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _svg(url: str, filename: str) -> Response:
+def _svg(url: str, filename: str, cache: str = "private, max-age=300") -> Response:
     return Response(qr_svg(url), mimetype="image/svg+xml",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"',
-                             "Cache-Control": "private, max-age=300"})
+                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": cache})
 
 
 def _flash_errors(exc: Exception) -> None:
@@ -311,7 +310,8 @@ def judge_qr(judge_id):
     judge = _get(Judge, judge_id)
     if judge.revoked_at is not None:
         abort(404)
-    return _svg(judge_sign_in_url(judge), f"judge-{judge.id}-badge-qr.svg")
+    # Never cached: after a reissue the same address must show the new link at once.
+    return _svg(judge_sign_in_url(judge), f"judge-{judge.id}-badge-{judge.token_version}-qr.svg", "no-store")
 
 
 @bp.route("/events/<int:event_id>/judges/import", methods=["POST"])
@@ -361,7 +361,7 @@ def scores_export(event_id):
 @bp.route("/events/<int:event_id>/audit")
 def audit(event_id):
     event = _get(Event, event_id)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), 1_000_000)
     entries = audit_entries(event, AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE)
     return render_template("admin/audit.html", event=event, entries=entries[:AUDIT_PAGE], page=page,
                            has_more=len(entries) > AUDIT_PAGE)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort, g, redirect, request, session, url_for
 
@@ -71,7 +72,14 @@ def judge_required(view):
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only follow a `next` that stays on this site: a path, never another host."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    r"""Only follow a `next` that stays on this site: a plain path, never another host.
+
+    Browsers and Werkzeug drop tabs and newlines from URLs, so "/\t/evil.com" would become
+    "//evil.com": any control character or backslash makes the target unsafe.
+    """
+    if not target or any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target

@@ -42,10 +42,13 @@ def score_snapshot(score: Score) -> dict:
     }
 
 
-def find_score(judge: Judge, team: Team) -> Score | None:
-    return db.session.execute(
-        db.select(Score).where(Score.judge_id == judge.id, Score.team_id == team.id)
-    ).scalar_one_or_none()
+def find_score(judge: Judge, team: Team, for_update: bool = False) -> Score | None:
+    """The judge's sheet for the team; `for_update` locks the row until commit (PostgreSQL), so
+    parallel revisions of one sheet queue up instead of all comparing against the same old sheet."""
+    query = db.select(Score).where(Score.judge_id == judge.id, Score.team_id == team.id)
+    if for_update:
+        query = query.with_for_update()
+    return db.session.execute(query).scalar_one_or_none()
 
 
 def submit_score(judge: Judge, team: Team, sheet: SheetInput, actor: str) -> tuple[Score, bool]:
@@ -64,7 +67,7 @@ def submit_score(judge: Judge, team: Team, sheet: SheetInput, actor: str) -> tup
     if rated and set(sheet.values) != set(criteria):
         raise ValueError("a rated sheet needs exactly one value per criterion")
 
-    score = find_score(judge, team)
+    score = find_score(judge, team, for_update=True)
     old = score_snapshot(score) if score is not None else None
     if score is None:
         score, inserted = _insert_empty_score(judge, team)

@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 
 from ..auth.forms import SignOutForm
 from ..auth.session import current_admin, current_judge, judge_required
@@ -36,6 +36,11 @@ def team(code):
         abort(404)
     judge = current_judge()
     if judge is None or judge.event_id != team.event_id:
+        if request.method == "POST":
+            # A sheet posted from a phone whose judge session ended (badge reissued or withdrawn,
+            # judging locked) must say loudly that it was not saved, never fall back to the card.
+            return render_template("judging/not_saved.html", team=team, judge=judge,
+                                   was_signed_in=session.get("judge_id") is not None), 401 if judge is None else 403
         return render_template("judging/team_card.html", team=team, judge=judge)
 
     criteria = event_criteria(team.event_id)

@@ -283,3 +283,41 @@ def test_admin_passwords_are_hashed(app, admin):
     with app.app_context():
         admin_user = db.session.execute(db.select(AdminUser).where(AdminUser.email == ADMIN_EMAIL)).scalar_one()
         assert "correct horse" not in admin_user.password_hash
+
+
+@pytest.mark.parametrize("next_url", ["/%09/evil.example.com", "/\t/evil.example.com", "/\n/x", "/\\evil.example.com",
+                                      "javascript:alert(1)", "http:/evil"])
+def test_login_refuses_next_urls_that_browsers_turn_into_other_hosts(client, demo, next_url):
+    from urllib.parse import unquote
+
+    from tests.conftest import ADMIN_PASSWORD
+
+    response = client.post("/admin/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD,
+                                                 "next": unquote(next_url)})
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/"
+
+
+def test_judge_qr_is_never_cached_and_its_url_carries_the_badge_version(app, client, admin):
+    judge_id = admin["judges"][0]
+    response = client.get(f"/admin/judges/{judge_id}/qr.svg")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert f"/admin/judges/{judge_id}/qr.svg?v=1" in client.get(f"/admin/judges/{judge_id}/edit").get_data(as_text=True)
+    client.post(f"/admin/judges/{judge_id}/reissue")
+    assert f"/admin/judges/{judge_id}/qr.svg?v=2" in client.get(f"/admin/judges/{judge_id}/edit").get_data(as_text=True)
+
+
+def test_team_holding_an_award_cannot_be_removed(app, client, admin):
+    from expo_app.models import Award, AwardCategory
+
+    with app.app_context():
+        category = db.session.execute(db.select(AwardCategory).where(AwardCategory.place == 1)).scalar_one()
+        db.session.add(Award(category=category, team_id=admin["teams"][5], reason="by hand", followed_suggestion=False))
+        db.session.commit()
+    page = client.post(f"/admin/teams/{admin['teams'][5]}/delete", follow_redirects=True).get_data(as_text=True)
+    assert "holds 1 award: undo the decision first." in page
+    with app.app_context():
+        assert db.session.get(Team, admin["teams"][5]) is not None
+
+
+def test_audit_page_number_is_clamped(client, admin):
+    assert client.get(f"/admin/events/{admin['event']}/audit?page=100000000000000000").status_code == 200

@@ -99,10 +99,12 @@ def test_closed_event_refuses_scores(app, client, signed_in, state, message):
         db.session.get(Event, signed_in["event"]).scoring_state = state
         db.session.commit()
     response = client.post(f"/t/{team_code(app, signed_in['teams'][0])}", data=full_sheet(app, signed_in["event"]))
+    page = response.get_data(as_text=True)
     if message:
-        assert response.status_code == 422 and message in response.get_data(as_text=True)
+        assert response.status_code == 422 and message in page
     else:
-        assert response.status_code == 200 and 'type="radio"' not in response.get_data(as_text=True)
+        assert response.status_code == 401 and "Your score was not saved" in page
+        assert "no longer signed in as a judge" in page
     assert sheets(app) == []
 
 
@@ -147,8 +149,31 @@ def test_a_judge_of_another_event_gets_the_public_card(app, client, auth, demo):
         db.session.commit()
         stranger_id = stranger.id
     auth.judge(stranger_id)
+    url = f"/t/{team_code(app, demo['teams'][0])}"
+    assert "this team belongs to another event" in client.get(url).get_data(as_text=True)
+    response = client.post(url, data=full_sheet(app, demo["event"]))
+    assert response.status_code == 403 and "Your score was not saved" in response.get_data(as_text=True)
+    assert sheets(app) == []
+
+
+def test_a_sheet_posted_after_the_badge_was_reissued_is_refused_loudly(app, client, signed_in):
+    from expo_app.admin.operations import reissue_badge
+    from expo_app.models import Judge
+
+    url = f"/t/{team_code(app, signed_in['teams'][0])}"
+    with app.app_context():
+        reissue_badge(db.session.get(Judge, signed_in["judges"][0]))
+        db.session.commit()
+    response = client.post(url, data=full_sheet(app, signed_in["event"]))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 401 and "Your score was not saved" in page
+    assert "your badge was reissued or withdrawn, or judging has ended" in page
+    assert sheets(app) == []
+
+
+def test_a_sheet_posted_by_nobody_is_refused(app, client, demo):
     response = client.post(f"/t/{team_code(app, demo['teams'][0])}", data=full_sheet(app, demo["event"]))
-    assert response.status_code == 200 and "this team belongs to another event" in response.get_data(as_text=True)
+    assert response.status_code == 401 and "This phone is not signed in as a judge." in response.get_data(as_text=True)
     assert sheets(app) == []
 
 
