@@ -38,3 +38,31 @@ def test_upgrade_matches_models(migrated_url):
         assert sa.inspect(db.engine).get_table_names() == ["alembic_version"]
         upgrade()
         db.engine.dispose()
+
+
+def test_downgrade_and_upgrade_keep_existing_rows(migrated_url):
+    """Batch mode rebuilds tables on SQLite; that must never cascade into the rows of child tables."""
+    from flask_migrate import downgrade, upgrade
+
+    from expo_app.admin.operations import create_event, save_judge, save_team
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": migrated_url})
+    with app.app_context():
+        upgrade()
+        event = create_event("Kept")
+        save_team(event, None, name="T", project="", table_number=1, members=[("M", "m@x.org")])
+        save_judge(event, None, name="J", email="j@x.org", affiliation="")
+        db.session.commit()
+        counts = "SELECT (SELECT count(*) FROM criterion), (SELECT count(*) FROM team), " \
+                 "(SELECT count(*) FROM team_member), (SELECT count(*) FROM judge)"
+        before = db.session.execute(sa.text(counts)).one()
+        db.session.remove()
+        downgrade(revision="0001")
+        upgrade()
+        assert db.session.execute(sa.text(counts)).one() == before == (4, 1, 1, 1)
+        db.session.remove()
+        with db.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.session.remove()
+        db.engine.dispose()
