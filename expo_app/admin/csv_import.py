@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 TEAM_COLUMNS = ("team", "project", "table", "member", "email")
 JUDGE_COLUMNS = ("name", "email", "affiliation")
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+# The database's column sizes, and the largest table number (the forms allow the same).
+MAX_NAME, MAX_EMAIL, MAX_TABLE = 120, 254, 100_000
 
 TEAMS_TEMPLATE = (
     "team,project,table,member,email\r\n"
@@ -61,11 +63,15 @@ def _records(data: bytes | str, columns: tuple[str, ...], required: tuple[str, .
             raise CsvImportError(["The file is not UTF-8 text. In a spreadsheet, save it as 'CSV UTF-8'."]) from None
     else:
         text = data.lstrip("\ufeff")
+    if "\x00" in text:
+        raise CsvImportError(["The file contains NUL bytes: it is not a text CSV file."])
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
         raise CsvImportError(["The file is empty: it needs a header row " + ",".join(columns) + "."]) from None
+    except csv.Error as exc:
+        raise CsvImportError([f"Line 1: the header cannot be read as CSV ({exc})."]) from None
     header = [h.strip().lower() for h in header]
     missing = [c for c in required if c not in header]
     if missing:
@@ -108,12 +114,16 @@ def parse_teams_csv(data: bytes | str) -> list[TeamRow]:
             problems.append("the project title is longer than 300 characters")
         try:
             table = int(row["table"])
-            if table < 1:
+            if not 1 <= table <= MAX_TABLE:
                 raise ValueError
         except ValueError:
-            problems.append(f"table '{row['table']}' is not a whole number of 1 or more")
+            problems.append(f"table '{row['table']}' is not a whole number from 1 to {MAX_TABLE}")
             table = None
-        if email and not EMAIL.match(email):
+        if len(member) > MAX_NAME:
+            problems.append(f"the member name is longer than {MAX_NAME} characters")
+        if len(email) > MAX_EMAIL:
+            problems.append(f"the e-mail is longer than {MAX_EMAIL} characters")
+        if email and len(email) <= MAX_EMAIL and not EMAIL.match(email):
             problems.append(f"'{row.get('email', '')}' is not an e-mail address")
         if member and not email:
             problems.append(f"member {member} has no e-mail address")
@@ -159,7 +169,9 @@ def parse_judges_csv(data: bytes | str) -> list[JudgeRow]:
             problems.append("the name is empty")
         elif len(name) > 120:
             problems.append("the name is longer than 120 characters")
-        if not EMAIL.match(email):
+        if len(email) > MAX_EMAIL:
+            problems.append(f"the e-mail is longer than {MAX_EMAIL} characters")
+        elif not EMAIL.match(email):
             problems.append(f"'{row['email']}' is not an e-mail address" if email else "the e-mail is empty")
         elif email in seen:
             problems.append(f"{email} is already listed on line {seen[email]}")

@@ -147,7 +147,7 @@ def delete_criterion(criterion: Criterion) -> None:
 
 def parse_members(text: str) -> list[tuple[str, str]]:
     """Members typed one per line as `Name <email>` or `Name, email`."""
-    from .csv_import import EMAIL
+    from .csv_import import EMAIL, MAX_EMAIL, MAX_NAME
 
     members, errors, seen = [], [], set()
     for lineno, line in enumerate((text or "").splitlines(), start=1):
@@ -159,7 +159,10 @@ def parse_members(text: str) -> list[tuple[str, str]]:
         else:
             name, _, email = line.rpartition(",")
         name, email = name.strip().strip(","), email.strip().lower()
-        if not name or not EMAIL.match(email):
+        if len(name) > MAX_NAME or len(email) > MAX_EMAIL:
+            errors.append(f"Member line {lineno}: names have at most {MAX_NAME} characters, "
+                          f"e-mails at most {MAX_EMAIL}.")
+        elif not name or not EMAIL.match(email):
             errors.append(f"Member line {lineno}: write it as 'Name <email>'.")
         elif email in seen:
             errors.append(f"Member line {lineno}: {email} is listed twice.")

@@ -184,7 +184,7 @@ def test_bad_import_changes_nothing_and_names_lines(app, client, admin):
                 "Clash,ok,3,C C,c@x.org\n")
     page = upload(client, f"/admin/events/{admin['event']}/teams/import", csv_text)
     assert "Nothing was imported" in page
-    assert "Line 3: table &#39;x&#39; is not a whole number of 1 or more." in page
+    assert "Line 3: table &#39;x&#39; is not a whole number from 1 to 100000." in page
     page = upload(client, f"/admin/events/{admin['event']}/teams/import",
                   "team,project,table,member,email\nGood Team,ok,50,,\nClash,ok,3,,\n")
     assert "Line 3: table 3 already belongs to Feature Forge." in page
@@ -321,3 +321,11 @@ def test_team_holding_an_award_cannot_be_removed(app, client, admin):
 
 def test_audit_page_number_is_clamped(client, admin):
     assert client.get(f"/admin/events/{admin['event']}/audit?page=100000000000000000").status_code == 200
+
+
+def test_member_lines_that_do_not_fit_are_refused(app, client, admin):
+    page = client.post(f"/admin/events/{admin['event']}/teams", data={
+        "name": "Long", "project": "", "table_number": "60", "members": "M" * 121 + " <m@x.org>"}).get_data(as_text=True)
+    assert "Member line 1: names have at most 120 characters, e-mails at most 254." in page
+    with app.app_context():
+        assert db.session.execute(db.select(Team).where(Team.name == "Long")).scalar_one_or_none() is None

@@ -55,7 +55,7 @@ def test_import_commands_all_or_nothing(app, runner, tmp_path):
     bad.write_text("team,project,table,member,email\nNew Two,P,21,,\nNew Three,P,zz,,\n")
     result = runner.invoke(args=["import-teams", str(bad)])
     assert result.exit_code == 1
-    assert "Line 3: table 'zz' is not a whole number of 1 or more." in result.output
+    assert "Line 3: table 'zz' is not a whole number from 1 to 100000." in result.output
     judges = tmp_path / "judges.csv"
     judges.write_text("name,email,affiliation\nQ,q@x.org,Z\n")
     assert "1 added" in runner.invoke(args=["import-judges", str(judges)]).output

@@ -36,8 +36,8 @@ def test_team_without_members():
 
 
 @pytest.mark.parametrize("body, expected", [
-    ("A,p,x,M,m@x.org\n", ["Line 2: table 'x' is not a whole number of 1 or more."]),
-    ("A,p,0,M,m@x.org\n", ["Line 2: table '0' is not a whole number of 1 or more."]),
+    ("A,p,x,M,m@x.org\n", ["Line 2: table 'x' is not a whole number from 1 to 100000."]),
+    ("A,p,0,M,m@x.org\n", ["Line 2: table '0' is not a whole number from 1 to 100000."]),
     (",p,1,M,m@x.org\n", ["Line 2: the team name is empty."]),
     ("A,p,1,M,not-an-email\n", ["Line 2: 'not-an-email' is not an e-mail address."]),
     ("A,p,1,M,\n", ["Line 2: member M has no e-mail address."]),
@@ -46,7 +46,7 @@ def test_team_without_members():
     ("A,p,1,M,m@x.org\nB,p,1,N,n@x.org\n", ["Line 3: table 1 is already used by A in this file."]),
     ("A,p,1,M,m@x.org\nB,p,2,N,m@x.org\n", ["Line 3: m@x.org is already listed on line 2."]),
     ("A,p,x,M,m@x.org\nB,p,1,,bad\n",
-     ["Line 2: table 'x' is not a whole number of 1 or more.",
+     ["Line 2: table 'x' is not a whole number from 1 to 100000.",
       "Line 3: 'bad' is not an e-mail address; e-mail bad has no member name."]),
     ("", ["The file has a header but no teams."]),
 ])
@@ -56,7 +56,7 @@ def test_team_errors_name_their_line(body, expected):
 
 def test_multiline_quoted_field_keeps_line_numbers_right():
     text = HEADER + 'A,"two\nlines",1,M,m@x.org\nB,p,zz,N,n@x.org\n'
-    assert errors_of(parse_teams_csv, text) == ["Line 4: table 'zz' is not a whole number of 1 or more."]
+    assert errors_of(parse_teams_csv, text) == ["Line 4: table 'zz' is not a whole number from 1 to 100000."]
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -85,3 +85,24 @@ def test_judge_errors_name_their_line(body, expected):
 
 def test_judge_affiliation_column_is_optional():
     assert parse_judges_csv("name,email\nA,A@X.org\n") == [JudgeRow("A", "a@x.org", "", 2)]
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("A,p,3000000000,M,m@x.org\n", ["Line 2: table '3000000000' is not a whole number from 1 to 100000."]),
+    ("A,p,1," + "M" * 121 + ",m@x.org\n", ["Line 2: the member name is longer than 120 characters."]),
+    ("A,p,1,M," + "m" * 250 + "@x.org\n", ["Line 2: the e-mail is longer than 254 characters."]),
+])
+def test_values_that_do_not_fit_the_database_are_refused_by_line(body, expected):
+    assert errors_of(parse_teams_csv, HEADER + body) == expected
+
+
+def test_nul_bytes_and_unreadable_headers_are_refused():
+    assert errors_of(parse_teams_csv, HEADER + "A,p,1,M\x00,m@x.org\n") == [
+        "The file contains NUL bytes: it is not a text CSV file."]
+    errors = errors_of(parse_teams_csv, '"' + "x" * 200_000 + '"\n')
+    assert len(errors) == 1 and errors[0].startswith("Line 1: the header cannot be read as CSV")
+
+
+def test_judge_email_length():
+    assert errors_of(parse_judges_csv, "name,email\nA," + "a" * 250 + "@x.org\n") == [
+        "Line 2: the e-mail is longer than 254 characters."]
