@@ -8,6 +8,7 @@
   var url = live.getAttribute("data-url");
   var version = live.getAttribute("data-version");
   var PERIOD = 5000;
+  var stopped = false;
 
   function say(text) { if (status) { status.textContent = text; } }
 
@@ -16,6 +17,13 @@
                  credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
         if (response.status === 304) { say("Live: up to date at " + new Date().toLocaleTimeString()); return null; }
+        var type = response.headers.get("Content-Type") || "";
+        if (response.redirected || type.indexOf("application/json") !== 0) {
+          // The session ended and the poll landed on the sign-in page: say so and stop polling.
+          stopped = true;
+          say("Signed out: reload the page and sign in again to keep the dashboard live.");
+          return null;
+        }
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.json();
       })
@@ -27,7 +35,7 @@
         }
       })
       .catch(function () { say("Connection lost: retrying…"); })
-      .then(function () { window.setTimeout(poll, PERIOD); });
+      .then(function () { if (!stopped) { window.setTimeout(poll, PERIOD); } });
   }
   say("Live: refreshes every " + PERIOD / 1000 + " seconds");
   window.setTimeout(poll, PERIOD);

@@ -106,6 +106,7 @@ def event_has_scores(event: Event) -> bool:
 def save_criterion(event: Event, criterion: Criterion | None, *, name: str, description: str, weight: float,
                    scale_min: int, scale_max: int, descriptors: str) -> Criterion:
     """Add or edit a criterion. Once scores exist its scale is frozen: old scores were given on it."""
+    _check_rubric_open(event)
     bands, errors = parse_descriptors(descriptors or "", scale_min, scale_max)
     if errors:
         raise OperationError("Level descriptors: " + " ".join(errors))
@@ -136,7 +137,14 @@ def save_criterion(event: Event, criterion: Criterion | None, *, name: str, desc
     return criterion
 
 
+def _check_rubric_open(event: Event) -> None:
+    # Locked scores are final, and so is the rubric that weighs them into the ranking.
+    if event.scoring_state == "locked":
+        raise OperationError("Scoring is locked, so the rubric can no longer change.")
+
+
 def delete_criterion(criterion: Criterion) -> None:
+    _check_rubric_open(criterion.event)
     used = db.session.execute(
         db.select(db.func.count(ScoreValue.id)).where(ScoreValue.criterion_id == criterion.id)).scalar()
     if used:

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
@@ -15,3 +15,9 @@ class AwardCategoryForm(FlaskForm):
     basis = SelectField("Given for", validate_choice=False)
     place = IntegerField("Place (overall awards)", validators=[Optional(), NumberRange(min=1, max=100)])
     submit = SubmitField("Add award")
+
+
+class FinaliseForm(FlaskForm):
+    understood = BooleanField("I understand: the awards and the ranking become final and cannot change",
+                              validators=[DataRequired("Tick the box to confirm that the awards become final.")])
+    submit = SubmitField("Finalise awards")

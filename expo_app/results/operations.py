@@ -94,14 +94,38 @@ def accept_suggestions(event: Event, suggestions: dict, actor: str) -> int:
     return decided
 
 
-def finalise_awards(event: Event, actor: str) -> RankingSnapshot:
-    """Freeze the ranking and the awards: the snapshot certificates and grades are built from."""
+def drifted_awards(event: Event, suggestions: dict) -> list[tuple[AwardCategory, Team | None]]:
+    """Awards decided "as suggested" whose suggestion has changed since (scores arrived after)."""
+    drifted = []
+    for category in event.award_categories:
+        award = category.award
+        if award is None or not award.followed_suggestion:
+            continue
+        suggested = suggestions.get(category.id, (None, None))[1]
+        if suggested is None or suggested.id != award.team_id:
+            drifted.append((category, suggested))
+    return drifted
+
+
+def finalise_awards(event: Event, actor: str, suggestions: dict) -> RankingSnapshot:
+    """Freeze the ranking and the awards: the snapshot certificates and grades are built from.
+
+    `suggestions` are the current ones (queries.award_suggestions): an award accepted as suggested
+    must still match, or it would be frozen with a reason the final ranking contradicts.
+    """
+    # Lock the event row: a double click on PostgreSQL must not make two snapshots.
+    db.session.refresh(event, with_for_update=True)
     _check_open(event)
     if event.scoring_state != "locked":
         raise AwardError("Lock scoring before finalising the awards, so that no score can change afterwards.")
     undecided = [c.name for c in event.award_categories if c.award is None]
     if undecided:
         raise AwardError("Decide every award first (or remove it): " + ", ".join(undecided) + ".")
+    drifted = drifted_awards(event, suggestions)
+    if drifted:
+        raise AwardError("The ranking has changed since these awards were accepted as suggested; decide them "
+                         "again: " + "; ".join(f"{c.name} (now suggested: {t.name if t else 'nobody'})"
+                                                for c, t in drifted) + ".")
     data = engine_input(event)
     result = analyse(data.rows, data.criteria, method="adjusted", seed=DASHBOARD_SEED)
     snapshot = RankingSnapshot(event=event, method="adjusted", seed=DASHBOARD_SEED, created_by=actor, data={

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..models import AwardCategory, Event
 from ..scoring.csvio import format_ranking_csv
 from . import bp, operations as ops
-from .forms import AwardCategoryForm, AwardDecisionForm
+from .forms import AwardCategoryForm, AwardDecisionForm, FinaliseForm
 from .queries import award_suggestions, build_dashboard, dashboard_version, engine_input, DASHBOARD_SEED
 
 
@@ -81,8 +81,10 @@ def awards(event_id):
         from ..models import RankingSnapshot
 
         snapshot = db.session.execute(db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar_one()
+    drifted = {c.id: team for c, team in ops.drifted_awards(event, suggestions)} if suggestions else {}
     return render_template("results/awards.html", event=event, suggestions=suggestions, forms=forms,
-                           category_form=category_form, confirm=ConfirmForm(), snapshot=snapshot)
+                           category_form=category_form, confirm=ConfirmForm(), snapshot=snapshot,
+                           drifted=drifted, finalise_form=FinaliseForm())
 
 
 @bp.route("/award-categories/<int:category_id>/decide", methods=["POST"])
@@ -133,7 +135,9 @@ def add_award_category(event_id):
             db.session.commit()
             flash(f"Award {category.name} added.", "success")
     else:
-        flash("Give the award a name.", "error")
+        for field in (form.name, form.place):
+            for message in field.errors:
+                flash(f"{field.label.text}: {message}", "error")
     return redirect(url_for("results.awards", event_id=event.id))
 
 
@@ -148,6 +152,11 @@ def delete_award_category(category_id):
 @bp.route("/events/<int:event_id>/awards/finalise", methods=["POST"])
 def finalise_awards(event_id):
     event = db.get_or_404(Event, event_id)
-    run_confirmed(lambda: ops.finalise_awards(event, _actor()),
-                  "The awards are final; the ranking is frozen for certificates and grades.")
+    form = FinaliseForm()
+    if form.validate_on_submit():
+        run_confirmed(lambda: ops.finalise_awards(event, _actor(), award_suggestions(event)),
+                      "The awards are final; the ranking is frozen for certificates and grades.")
+    else:
+        for message in form.understood.errors or ["This form had expired: nothing changed. Try again."]:
+            flash(message, "error")
     return redirect(url_for("results.awards", event_id=event.id))

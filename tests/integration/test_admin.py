@@ -329,3 +329,14 @@ def test_member_lines_that_do_not_fit_are_refused(app, client, admin):
     assert "Member line 1: names have at most 120 characters, e-mails at most 254." in page
     with app.app_context():
         assert db.session.execute(db.select(Team).where(Team.name == "Long")).scalar_one_or_none() is None
+
+
+def test_locked_scoring_freezes_the_rubric(app, client, admin):
+    for state in ("closed", "locked"):
+        client.post(f"/admin/events/{admin['event']}/state", data={"state": state})
+    cid = admin["criteria"][0]
+    page = client.post(f"/admin/criteria/{cid}/edit", data={"name": "X", "weight": "9", "scale_min": "1",
+                                                             "scale_max": "5"}).get_data(as_text=True)
+    assert "Scoring is locked, so the rubric can no longer change." in page
+    with app.app_context():
+        assert db.session.get(Criterion, cid).weight == 1.0

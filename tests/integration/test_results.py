@@ -76,6 +76,9 @@ def test_ranking_csv(client, scored):
     assert raw[1].startswith("1,Drift Busters,93.75,93.75,")
 
 
+FINAL = {"understood": "y"}
+
+
 def categories(app, event_id):
     with app.app_context():
         return {c.name: c.id for c in db.session.get(Event, event_id).award_categories}
@@ -104,10 +107,14 @@ def test_awards_suggest_override_and_finalise(app, client, scored):
     page = client.post(f"/admin/events/{event_id}/awards/accept", follow_redirects=True).get_data(as_text=True)
     assert "Accepted 6 suggestions." in page
     page = client.post(f"/admin/events/{event_id}/awards/finalise", follow_redirects=True).get_data(as_text=True)
+    assert "Tick the box to confirm that the awards become final." in page
+    page = client.post(f"/admin/events/{event_id}/awards/finalise", data=FINAL,
+                       follow_redirects=True).get_data(as_text=True)
     assert "Lock scoring before finalising the awards" in page
     for state in ("closed", "locked"):
         client.post(f"/admin/events/{event_id}/state", data={"state": state})
-    page = client.post(f"/admin/events/{event_id}/awards/finalise", follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"/admin/events/{event_id}/awards/finalise", data=FINAL,
+                       follow_redirects=True).get_data(as_text=True)
     assert "The awards are final" in page
     with app.app_context():
         snapshot = db.session.execute(db.select(RankingSnapshot)).scalar_one()
@@ -125,7 +132,8 @@ def test_finalise_needs_every_award_decided(app, client, scored):
     event_id = scored["event"]
     for state in ("closed", "locked"):
         client.post(f"/admin/events/{event_id}/state", data={"state": state})
-    page = client.post(f"/admin/events/{event_id}/awards/finalise", follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"/admin/events/{event_id}/awards/finalise", data=FINAL,
+                       follow_redirects=True).get_data(as_text=True)
     assert "Decide every award first (or remove it): 1st place, 2nd place" in page
     with app.app_context():
         assert db.session.query(RankingSnapshot).count() == 0
@@ -151,3 +159,28 @@ def test_judges_never_see_the_leaderboard(app, client, scored, auth):
     for path in ("dashboard", "dashboard.json", "ranking.csv", "awards"):
         response = client.get(f"/admin/events/{scored['event']}/{path}")
         assert response.status_code == 302 and response.headers["Location"].startswith("/admin/login")
+
+
+def test_accepted_suggestions_that_the_ranking_overturned_block_finalising(app, client, scored):
+    event_id = scored["event"]
+    client.post(f"/admin/events/{event_id}/awards/accept")
+    with app.app_context():  # Canary Crew (last) gets a flood of top scores from the other judges
+        event = db.session.get(Event, event_id)
+        for judge_id in scored["judges"][4:]:
+            judge, team = db.session.get(Judge, judge_id), db.session.get(Team, scored["teams"][3])
+            submit_score(judge, team, SheetInput(values={c.id: 5 for c in event.criteria}), "test")
+        for t_index in range(3):
+            for judge_id in scored["judges"][4:]:
+                judge, team = db.session.get(Judge, judge_id), db.session.get(Team, scored["teams"][t_index])
+                submit_score(judge, team, SheetInput(values={c.id: 1 for c in event.criteria}), "test")
+        db.session.commit()
+    page = client.get(f"/admin/events/{event_id}/awards").get_data(as_text=True)
+    assert "Accepted as suggested, but the ranking has changed since" in page
+    for state in ("closed", "locked"):
+        client.post(f"/admin/events/{event_id}/state", data={"state": state})
+    page = client.post(f"/admin/events/{event_id}/awards/finalise", data=FINAL,
+                       follow_redirects=True).get_data(as_text=True)
+    assert ("The ranking has changed since these awards were accepted as suggested; decide them again: "
+            "3rd place (now suggested: Canary Crew)") in page
+    with app.app_context():
+        assert db.session.query(RankingSnapshot).count() == 0
