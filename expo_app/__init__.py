@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, render_template, request
 
@@ -66,6 +67,11 @@ def _settle_secrets_and_database(app: Flask) -> None:
             raise RuntimeError("Production needs " + " and ".join(missing) + " in the environment.")
         if len(app.config["SECRET_KEY"]) < 32:
             raise RuntimeError("SECRET_KEY must be at least 32 characters in production.")
+        host = urlsplit(app.config["PUBLIC_BASE_URL"]).hostname or ""
+        if host in ("localhost", "::1") or host.startswith("127."):
+            # Not fatal (a smoke test may run on one machine), but printed QR codes would be dead.
+            app.logger.warning("PUBLIC_BASE_URL is %s: printed QR codes and judge links will not work "
+                               "from judges' phones. Set it to the address they reach.", app.config["PUBLIC_BASE_URL"])
     else:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         if not app.config.get("SECRET_KEY"):

@@ -1,6 +1,7 @@
 """Who is signed in: the judge or admin behind the session cookie, re-checked on every request."""
 from __future__ import annotations
 
+import hashlib
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -25,19 +26,26 @@ def current_judge() -> Judge | None:
     return g.current_judge
 
 
+def _password_stamp(admin: AdminUser) -> str:
+    """Changes whenever the password does, so a reset signs out every other browser."""
+    return hashlib.sha256(admin.password_hash.encode()).hexdigest()[:16]
+
+
 def current_admin() -> AdminUser | None:
     if "current_admin" not in g:
         admin_id = session.get("admin_id")
-        g.current_admin = db.session.get(AdminUser, admin_id) if admin_id is not None else None
+        admin = db.session.get(AdminUser, admin_id) if admin_id is not None else None
+        if admin is not None and session.get("admin_stamp") != _password_stamp(admin):
+            admin = None
+        g.current_admin = admin
     return g.current_admin
 
 
 def start_judge_session(judge: Judge) -> None:
     # A fresh session: nothing from before sign-in (a fixation attempt) carries over.
-    admin_id = session.get("admin_id")
+    admin_keys = {k: session[k] for k in ("admin_id", "admin_stamp") if k in session}
     session.clear()
-    if admin_id is not None:
-        session["admin_id"] = admin_id
+    session.update(admin_keys)
     session.permanent = True
     session["judge_id"] = judge.id
     session["judge_token_version"] = judge.token_version
@@ -48,6 +56,7 @@ def start_admin_session(admin: AdminUser) -> None:
     session.clear()
     session.permanent = True
     session["admin_id"] = admin.id
+    session["admin_stamp"] = _password_stamp(admin)
     g.pop("current_admin", None)
 
 

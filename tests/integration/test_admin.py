@@ -340,3 +340,13 @@ def test_locked_scoring_freezes_the_rubric(app, client, admin):
     assert "Scoring is locked, so the rubric can no longer change." in page
     with app.app_context():
         assert db.session.get(Criterion, cid).weight == 1.0
+
+
+def test_password_reset_signs_out_other_browsers(app, client, admin):
+    from expo_app.auth.operations import create_or_reset_admin
+
+    assert client.get("/admin/events").status_code == 200
+    with app.app_context():
+        create_or_reset_admin(ADMIN_EMAIL, "a brand new password")
+        db.session.commit()
+    assert client.get("/admin/events").status_code == 302

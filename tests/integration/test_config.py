@@ -54,3 +54,11 @@ def test_security_headers(client):
     response = client.get("/")
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_production_warns_when_printed_links_would_point_at_loopback(caplog):
+    config = type("P", (Prod,), {"SECRET_KEY": "y" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                                 "PUBLIC_BASE_URL": "http://127.0.0.1:5000"})
+    with caplog.at_level("WARNING"):
+        create_app(config)
+    assert "printed QR codes and judge links will not work" in caplog.text
