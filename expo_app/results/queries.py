@@ -24,7 +24,7 @@ class EngineInput:
     judges: dict[str, Judge]
 
 
-def engine_input(event: Event, criterion_name: str | None = None) -> EngineInput:
+def engine_input(event: Event) -> EngineInput:
     """The event's rated sheets as engine rows (absent and conflict sheets are not ratings).
 
     Teams are labelled by name (unique within an event, and the last tie-break); judges by name,
@@ -37,11 +37,10 @@ def engine_input(event: Event, criterion_name: str | None = None) -> EngineInput
     query = (db.select(Judge.id, Team.name, ScoreValue.value, ScoreValue.criterion_id)
              .select_from(ScoreValue).join(Score).join(Team).join(Judge, Score.judge_id == Judge.id)
              .where(Team.event_id == event.id, Score.absent.is_(False), Score.conflict.is_(False)))
-    criteria = [c for c in event.criteria if criterion_name is None or c.name == criterion_name]
-    name_of = {c.id: c.name for c in criteria}
+    name_of = {c.id: c.name for c in event.criteria}
     rows = [{"judge": label_of_judge[judge_id], "team": team, "criterion": name_of[cid], "score": value}
-            for judge_id, team, value, cid in db.session.execute(query) if cid in name_of]
-    return EngineInput(rows, [c.as_spec() for c in criteria], teams, judges)
+            for judge_id, team, value, cid in db.session.execute(query)]
+    return EngineInput(rows, [c.as_spec() for c in event.criteria], teams, judges)
 
 
 def dashboard_version(event: Event) -> str:
@@ -99,7 +98,8 @@ def build_dashboard(event: Event, version: str) -> Dashboard:
     data = engine_input(event)
     result = analyse(data.rows, data.criteria, method="adjusted", seed=DASHBOARD_SEED) if data.criteria else None
     leaderboard = result.teams if result else []
-    raw = rank_teams(data.rows, data.criteria, method="raw", seed=DASHBOARD_SEED) if data.rows else []
+    # Only the raw ranks are shown, so the raw bootstrap is skipped (n_boot=0).
+    raw = analyse(data.rows, data.criteria, method="raw", n_boot=0).teams if data.rows else []
     raw_rank = {r.team: r.rank for r in raw}
 
     counts = {t.id: [0, 0, 0] for t in event.teams}
@@ -141,10 +141,9 @@ def award_suggestions(event: Event) -> dict[int, object]:
     overall = rank_teams(data.rows, data.criteria, method="adjusted", seed=DASHBOARD_SEED) if data.rows else []
     by_criterion = {}
     for c in event.criteria:
-        one = engine_input(event, c.name)
-        # Point estimates are enough to pick a winner; the intervals say how close the call is.
-        by_criterion[c.name] = rank_teams(one.rows, one.criteria, method="adjusted", seed=DASHBOARD_SEED) \
-            if one.rows else []
+        # Each criterion ranked on its own, judge-corrected; the intervals say how close the call is.
+        rows = [r for r in data.rows if r["criterion"] == c.name]
+        by_criterion[c.name] = rank_teams(rows, [c.as_spec()], method="adjusted", seed=DASHBOARD_SEED) if rows else []
     categories = [{"key": cat.id, "name": cat.name, "kind": cat.kind, "place": cat.place,
                    "criterion": cat.criterion.name if cat.criterion else None,
                    "min": cat.criterion.scale_min if cat.criterion else None,
