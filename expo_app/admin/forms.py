@@ -1,8 +1,8 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DateField, EmailField, FloatField, IntegerField, SelectField, StringField, SubmitField, \
+from wtforms import BooleanField, DateField, EmailField, FloatField, IntegerField, SelectField, StringField, SubmitField, \
     TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..models import SCORING_STATES
 
@@ -18,7 +18,12 @@ class EventForm(FlaskForm):
 
 class ScoringStateForm(FlaskForm):
     state = SelectField("Scoring", choices=list(SCORING_STATES))
+    confirm_lock = BooleanField("When locking: I understand that locked scores are final")
     submit = SubmitField("Change scoring state")
+
+    def validate_confirm_lock(self, field):
+        if self.state.data == "locked" and not field.data:
+            raise ValidationError("Tick the box to lock: locked scores can never change again.")
 
 
 class CriterionForm(FlaskForm):

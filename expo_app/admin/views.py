@@ -102,6 +102,9 @@ def scoring_state(event_id):
         else:
             db.session.commit()
             flash(f"Scoring is now {event.scoring_state}.", "success")
+    else:
+        for message in form.confirm_lock.errors or form.state.errors:
+            flash(message, "error")
     return redirect(url_for("admin.event", event_id=event.id))
 
 

@@ -62,7 +62,8 @@ def test_create_event_gets_syllabus_rubric_and_can_become_current(app, client, a
     ("open", "closed", True), ("open", "draft", False), ("open", "locked", False),
 ])
 def test_scoring_state_transitions(app, client, admin, path, state, allowed):
-    page = client.post(f"/admin/events/{admin['event']}/state", data={"state": state}, follow_redirects=True)
+    page = client.post(f"/admin/events/{admin['event']}/state", data={"state": state, "confirm_lock": "y"},
+                       follow_redirects=True)
     with app.app_context():
         assert db.session.get(Event, admin["event"]).scoring_state == (state if allowed else path)
     text = page.get_data(as_text=True)
@@ -71,7 +72,7 @@ def test_scoring_state_transitions(app, client, admin, path, state, allowed):
 
 def test_lock_is_final(app, client, admin):
     for state in ("closed", "locked", "open"):
-        client.post(f"/admin/events/{admin['event']}/state", data={"state": state})
+        client.post(f"/admin/events/{admin['event']}/state", data={"state": state, "confirm_lock": "y"})
     with app.app_context():
         assert db.session.get(Event, admin["event"]).scoring_state == "locked"
 
@@ -333,7 +334,7 @@ def test_member_lines_that_do_not_fit_are_refused(app, client, admin):
 
 def test_locked_scoring_freezes_the_rubric(app, client, admin):
     for state in ("closed", "locked"):
-        client.post(f"/admin/events/{admin['event']}/state", data={"state": state})
+        client.post(f"/admin/events/{admin['event']}/state", data={"state": state, "confirm_lock": "y"})
     cid = admin["criteria"][0]
     page = client.post(f"/admin/criteria/{cid}/edit", data={"name": "X", "weight": "9", "scale_min": "1",
                                                              "scale_max": "5"}).get_data(as_text=True)
@@ -350,3 +351,12 @@ def test_password_reset_signs_out_other_browsers(app, client, admin):
         create_or_reset_admin(ADMIN_EMAIL, "a brand new password")
         db.session.commit()
     assert client.get("/admin/events").status_code == 302
+
+
+def test_locking_needs_a_ticked_confirmation(app, client, admin):
+    client.post(f"/admin/events/{admin['event']}/state", data={"state": "closed"})
+    page = client.post(f"/admin/events/{admin['event']}/state", data={"state": "locked"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Tick the box to lock: locked scores can never change again." in page
+    with app.app_context():
+        assert db.session.get(Event, admin["event"]).scoring_state == "closed"

@@ -112,7 +112,7 @@ def test_awards_suggest_override_and_finalise(app, client, scored):
                        follow_redirects=True).get_data(as_text=True)
     assert "Lock scoring before finalising the awards" in page
     for state in ("closed", "locked"):
-        client.post(f"/admin/events/{event_id}/state", data={"state": state})
+        client.post(f"/admin/events/{event_id}/state", data={"state": state, "confirm_lock": "y"})
     page = client.post(f"/admin/events/{event_id}/awards/finalise", data=FINAL,
                        follow_redirects=True).get_data(as_text=True)
     assert "The awards are final" in page
@@ -131,7 +131,7 @@ def test_awards_suggest_override_and_finalise(app, client, scored):
 def test_finalise_needs_every_award_decided(app, client, scored):
     event_id = scored["event"]
     for state in ("closed", "locked"):
-        client.post(f"/admin/events/{event_id}/state", data={"state": state})
+        client.post(f"/admin/events/{event_id}/state", data={"state": state, "confirm_lock": "y"})
     page = client.post(f"/admin/events/{event_id}/awards/finalise", data=FINAL,
                        follow_redirects=True).get_data(as_text=True)
     assert "Decide every award first (or remove it): 1st place, 2nd place" in page
@@ -177,7 +177,7 @@ def test_accepted_suggestions_that_the_ranking_overturned_block_finalising(app, 
     page = client.get(f"/admin/events/{event_id}/awards").get_data(as_text=True)
     assert "Accepted as suggested, but the ranking has changed since" in page
     for state in ("closed", "locked"):
-        client.post(f"/admin/events/{event_id}/state", data={"state": state})
+        client.post(f"/admin/events/{event_id}/state", data={"state": state, "confirm_lock": "y"})
     page = client.post(f"/admin/events/{event_id}/awards/finalise", data=FINAL,
                        follow_redirects=True).get_data(as_text=True)
     assert ("The ranking has changed since these awards were accepted as suggested; decide them again: "
