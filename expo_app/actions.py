@@ -12,21 +12,28 @@ class OperationError(ValueError):
     """An organiser asked for something that cannot be done; the message says why, for them."""
 
 
-def run_confirmed(operation: Callable[[], object], success: str | Callable[[object], str]) -> None:
-    """Run `operation` if the button's form is genuine; commit and flash `success`, or flash why not.
+def run_operation(operation: Callable[[], object], success: str | Callable[[object], str]) -> bool:
+    """Run one operation: commit and flash `success`, or roll back and flash why not.
 
-    `success` is a message, or a function of the operation's result that makes one.
+    `success` is a message, or a function of the operation's result that makes one. Returns
+    whether the operation went through.
     """
-    from .admin.forms import ConfirmForm
-
-    if not ConfirmForm().validate_on_submit():
-        flash("This button's form had expired: nothing changed. Try again.", "error")
-        return
     try:
         result = operation()
     except OperationError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return
+        return False
     db.session.commit()
     flash(success(result) if callable(success) else success, "success")
+    return True
+
+
+def run_confirmed(operation: Callable[[], object], success: str | Callable[[object], str]) -> None:
+    """run_operation for a one-click button, once its form (CSRF) proves genuine."""
+    from .admin.forms import ConfirmForm
+
+    if not ConfirmForm().validate_on_submit():
+        flash("This button's form had expired: nothing changed. Try again.", "error")
+        return
+    run_operation(operation, success)

@@ -1,7 +1,7 @@
 """Organiser pages. Each view: load or 404, check permission, validate, one operation, commit, redirect."""
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
-from ..actions import OperationError, run_confirmed
+from ..actions import OperationError, run_confirmed, run_operation
 from ..auth.session import admin_required
 from ..documents.qr import qr_svg
 from ..extensions import db
@@ -95,13 +95,8 @@ def scoring_state(event_id):
     event = _get(Event, event_id)
     form = ScoringStateForm()
     if form.validate_on_submit():
-        try:
-            ops.change_scoring_state(event, form.state.data)
-        except OperationError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(f"Scoring is now {event.scoring_state}.", "success")
+        run_operation(lambda: ops.change_scoring_state(event, form.state.data),
+                      lambda _: f"Scoring is now {event.scoring_state}.")
     else:
         for message in form.confirm_lock.errors or form.state.errors:
             flash(message, "error")

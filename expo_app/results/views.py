@@ -2,11 +2,11 @@
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from wtforms.fields import SelectChoice
 
-from ..actions import run_confirmed
+from ..actions import run_confirmed, run_operation
 from ..admin.forms import ConfirmForm
 from ..auth.session import admin_required, current_admin
 from ..extensions import db
-from ..models import AwardCategory, Event
+from ..models import AwardCategory, Event, RankingSnapshot
 from ..scoring.csvio import format_ranking_csv
 from . import bp, operations as ops
 from .forms import AwardCategoryForm, AwardDecisionForm, FinaliseForm
@@ -78,8 +78,6 @@ def awards(event_id):
         SelectChoice(f"criterion-{c.id}", f"Best in {c.name}") for c in event.criteria]
     snapshot = None
     if event.awards_finalised_at is not None:
-        from ..models import RankingSnapshot
-
         snapshot = db.session.execute(db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar_one()
     drifted = {c.id: team for c, team in ops.drifted_awards(event, suggestions)} if suggestions else {}
     return render_template("results/awards.html", event=event, suggestions=suggestions, forms=forms,
@@ -95,13 +93,8 @@ def decide_award(category_id):
     form = _decision_form(event, category, suggestion)
     if form.validate_on_submit():
         team = next(t for t in event.teams if t.id == form.team.data)
-        try:
-            ops.decide_award(category, team, form.reason.data or "", suggestion, _actor())
-        except ops.AwardError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(f"{category.name}: {team.name}.", "success")
+        run_operation(lambda: ops.decide_award(category, team, form.reason.data or "", suggestion, _actor()),
+                      f"{category.name}: {team.name}.")
     else:
         flash("Choose a team from the list.", "error")
     return redirect(url_for("results.awards", event_id=event.id, _anchor=f"award-{category.id}"))
@@ -127,13 +120,8 @@ def add_award_category(event_id):
     event = db.get_or_404(Event, event_id)
     form = AwardCategoryForm()
     if form.validate_on_submit():
-        try:
-            category = ops.add_award_category(event, form.name.data, form.basis.data or "", form.place.data)
-        except ops.AwardError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(f"Award {category.name} added.", "success")
+        run_operation(lambda: ops.add_award_category(event, form.name.data, form.basis.data or "", form.place.data),
+                      lambda category: f"Award {category.name} added.")
     else:
         for field in (form.name, form.place):
             for message in field.errors:
