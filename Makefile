@@ -6,7 +6,7 @@ PORT   ?= 5000
 export EXPO_ENV ?= development
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install install-test browser db clean bench
+.PHONY: run test install install-test browser db clean bench bench-bound
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ test: install-test
 
 bench: install
 	$(BIN)/python bench/ranking.py
+
+# How close to the oracle any method could get on the same simulated expos (about 8 minutes).
+bench-bound: install
+	$(BIN)/python bench/bayes_bound.py --check
 
 clean:
 	rm -rf $(VENV) .pytest_cache

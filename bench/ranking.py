@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(sum over scenarios; goal >= {GAP_CLOSED_GOAL:.0%})")
     print(f"     (for reference, not a goal: {gain_sum / bias_gap_sum:.1%} of the gap to an oracle that knows "
           f"offsets and scales but treats all judges' noise as equal)")
+    print("     (what any method could reach on these expos: bench/bayes_bound.py, make bench-bound)")
     overall = float(np.mean(coverage_all))
     verdict = "PASS" if COVERAGE_GOAL[0] <= overall <= COVERAGE_GOAL[1] else "FAIL"
     print(f"{verdict} 90% rank intervals cover the true rank {overall:.1%} of the time overall "
