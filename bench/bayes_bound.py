@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
-from ranking import SCENARIOS  # noqa: E402
+from ranking import SCENARIOS, mean_se  # noqa: E402
 
 from expo_app.scoring.ranking import analyse  # noqa: E402
 from expo_app.scoring.simulate import (  # noqa: E402
@@ -281,8 +281,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{tau['oracle']:>7.3f} | {(tau['adjusted'] - tau['raw']) / gap:>19.1%} "
                 f"{(tau['bound'] - tau['raw']) / gap:>6.1%}")
         if args.check:
-            diff = np.array([r["known"] - r["oracle"] for r in rows])
-            line += f"  | {tau['known']:>12.3f} {diff.mean():>+9.4f} (SE {diff.std(ddof=1) / np.sqrt(diff.size):.4f})"
+            diff, diff_se = mean_se([r["known"] - r["oracle"] for r in rows])
+            line += f"  | {tau['known']:>12.3f} {diff:>+9.4f} (SE {diff_se:.4f})"
         print(line)
     adjusted, bound = sums["adjusted"] / sums["gap"], sums["bound"] / sums["gap"]
     print(f"all       | gap closed (sum over scenarios): adjusted {adjusted:.1%}, Bayes bound {bound:.1%}; "
