@@ -6,7 +6,7 @@ PORT   ?= 5000
 export EXPO_ENV ?= development
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install install-test browser db clean bench bench-bound
+.PHONY: run test install install-test browser fonts db clean bench bench-bound bench-docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,19 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test browser
+install: $(VENV)/.installed fonts
+install-test: $(VENV)/.installed-test browser fonts
+
+# Printed names may be in any script: Noto covers Latin, Greek, Cyrillic and Arabic (fonts-noto-core)
+# and Chinese, Japanese and Korean (fonts-noto-cjk). WeasyPrint finds them through fontconfig.
+FONT_PACKAGES := fonts-noto-core fonts-noto-cjk
+fonts:
+	@if ! fc-list 2>/dev/null | grep -q "NotoSerif-Regular" || ! fc-list 2>/dev/null | grep -q "NotoSansCJK-Regular" \
+	    || ! fc-list 2>/dev/null | grep -q "NotoNaskhArabic-Regular"; then \
+	  echo "Installing the Noto fonts for printed names in every script..."; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(FONT_PACKAGES) >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq $(FONT_PACKAGES) >/dev/null; fi; \
+	fi
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 browser:
@@ -50,6 +61,10 @@ bench: install
 # How close to the oracle any method could get on the same simulated expos (about 8 minutes).
 bench-bound: install
 	$(BIN)/python bench/bayes_bound.py --check
+
+# Pages per second and peak memory of the printed matter, against a page-at-a-time baseline.
+bench-docs: install
+	$(BIN)/python bench/documents.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

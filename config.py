@@ -30,6 +30,12 @@ class Config:
     DISPLAY_TIMEZONE = os.environ.get("EXPO_TIMEZONE", "UTC")
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000"))
     PASSWORD_HASH_METHOD = "scrypt"
+    # Printed matter: batches up to this many pages render inside the download request (a second or
+    # two); bigger ones render in a background thread with a progress page ("thread"), or inside the
+    # request anyway ("inline", for tests and one-process set-ups). Items laid out per progress step.
+    DOCUMENT_INLINE_PAGES = int(os.environ.get("DOCUMENT_INLINE_PAGES", "40"))
+    DOCUMENT_JOBS = os.environ.get("DOCUMENT_JOBS", "thread")
+    DOCUMENT_CHUNK_ITEMS = 50
     TESTING = False
     DEBUG = False
     ENV_NAME = "base"

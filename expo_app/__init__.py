@@ -42,14 +42,18 @@ def create_app(config=None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
-    from . import admin, auth, judging, results
+    from . import admin, auth, documents, judging, public, results
+    from .documents.views import bp as documents_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(judging.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(results.bp)
+    app.register_blueprint(documents_bp)
+    app.register_blueprint(public.bp)
     _register_request_hooks(app)
     _register_template_filters(app)
+    documents.init_app(app)
     _register_error_pages(app)
 
     from .cli import register_commands

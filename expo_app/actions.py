@@ -29,11 +29,11 @@ def run_operation(operation: Callable[[], object], success: str | Callable[[obje
     return True
 
 
-def run_confirmed(operation: Callable[[], object], success: str | Callable[[object], str]) -> None:
+def run_confirmed(operation: Callable[[], object], success: str | Callable[[object], str]) -> bool:
     """run_operation for a one-click button, once its form (CSRF) proves genuine."""
     from .admin.forms import ConfirmForm
 
     if not ConfirmForm().validate_on_submit():
         flash("This button's form had expired: nothing changed. Try again.", "error")
-        return
-    run_operation(operation, success)
+        return False
+    return run_operation(operation, success)

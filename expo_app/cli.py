@@ -227,7 +227,53 @@ def rank(scores_file, criteria_file, method, seed, event_selector, output):
     _emit(format_ranking_csv(teams), output)
 
 
-COMMANDS = [rank, init_db, create_admin, seed_demo, sign_in_info, import_teams, import_judges, judge_links, team_links,
+@click.command("print")
+@click.argument("kind", type=click.Choice(["placards", "badges", "certificates", "participation"]))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), help="The PDF file to write.")
+@click.option("--judge", "judge_selector", default=None, metavar="ID|EMAIL", help="Badges: only this judge's badge.")
+@click.option("--fresh", is_flag=True, help="Render again even when the kept PDF is up to date.")
+@event_option
+@with_appcontext
+def print_documents(kind, out, judge_selector, fresh, event_selector):
+    """Write a PDF: table placards, judge badges, award or participation certificates."""
+    from .documents.batches import build_batch
+    from .documents.store import is_fresh, keep_pdf, kept_document, render_batch
+    from .models import Judge
+
+    event = _event(event_selector)
+    judge = None
+    if judge_selector is not None:
+        if kind != "badges":
+            raise click.UsageError("--judge goes with badges.")
+        judge = next((j for j in event.judges if str(j.id) == judge_selector or j.email == judge_selector.lower()), None)
+        if judge is None:
+            raise click.ClickException(f"{event.name} has no judge with the id or e-mail {judge_selector!r}.")
+        if judge.revoked_at is not None:
+            raise click.ClickException(f"{judge.name}'s badge is withdrawn: put it back in service first.")
+    batch = build_batch(event, kind, judge=judge)
+    db.session.commit()  # certificates issued by the batch keep their codes from now on
+    if batch.blocked:
+        raise click.ClickException(batch.blocked)
+    kept = kept_document(event, kind) if batch.kind.cacheable else None
+    if is_fresh(kept, batch) and not fresh:
+        Path(out).write_bytes(kept.pdf)
+        click.echo(f"Wrote {out}: {kept.pages_total} pages, unchanged since {kept.finished_at:%Y-%m-%d %H:%M} UTC "
+                   "(--fresh renders again).")
+        return
+    with click.progressbar(length=len(batch.items), label=f"{batch.kind.title}", show_pos=True,
+                           file=sys.stderr) as bar:
+        def progress(done, _total):
+            bar.update(done - bar.pos)
+
+        result = render_batch(batch, progress)
+    Path(out).write_bytes(result.pdf)
+    if batch.kind.cacheable:
+        keep_pdf(event, batch, result, "cli: expo print")
+        db.session.commit()
+    click.echo(f"Wrote {out}: {result.pages} pages in {result.seconds:.1f} s ({result.pages / result.seconds:.0f} pages/s).")
+
+
+COMMANDS = [print_documents, rank, init_db, create_admin, seed_demo, sign_in_info, import_teams, import_judges, judge_links, team_links,
             export_scores]
 
 

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .extensions import db
 
 SCORING_STATES = ("draft", "open", "closed", "locked")
+PAPER_SIZES = ("A4", "Letter")
 TEAM_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: codes get typed from paper
 
 
@@ -46,6 +47,10 @@ class Event(db.Model):
     scoring_state: Mapped[str] = mapped_column(db.String(10), default="draft")
     is_current: Mapped[bool] = mapped_column(default=False)
     judges_per_team: Mapped[int] = mapped_column(default=3)
+    # Printed matter: the paper in the organisers' printer, and who signs the certificates.
+    paper_size: Mapped[str] = mapped_column(db.String(10), default="A4")
+    instructor_name: Mapped[str] = mapped_column(db.String(120), default="")
+    instructor_title: Mapped[str] = mapped_column(db.String(200), default="")
     # Set when the organiser finalises the awards: the ranking snapshot is frozen from then on.
     awards_finalised_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -62,6 +67,7 @@ class Event(db.Model):
     __table_args__ = (
         CheckConstraint(f"scoring_state IN {SCORING_STATES}", name="scoring_state"),
         CheckConstraint("judges_per_team >= 1", name="judges_per_team"),
+        CheckConstraint(f"paper_size IN {PAPER_SIZES}", name="paper_size"),
     )
 
     @property
@@ -300,3 +306,74 @@ class RankingSnapshot(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     event: Mapped[Event] = relationship()
+
+
+CERTIFICATE_KINDS = ("award", "participation")
+
+
+class Certificate(db.Model):
+    """One printed certificate, as issued: what the verification page at /v/<code> confirms.
+
+    The text is copied at issue (and refreshed while the certificate is valid and its person still
+    listed), so a certificate keeps verifying after a team or member is removed. The code printed
+    on it is an HMAC of the id (expo_app.documents.certificates): the database holds no code.
+    """
+
+    __tablename__ = "certificate"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(db.String(20))
+    # "participation" or "award:<category id>": with member and issue, what makes a certificate unique.
+    subject: Mapped[str] = mapped_column(db.String(40))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("team_member.id", ondelete="SET NULL"), index=True)
+    issue: Mapped[int] = mapped_column(default=1)  # 2, 3, ... for replacements of a revoked one
+    recipient: Mapped[str] = mapped_column(db.String(120))
+    team_name: Mapped[str] = mapped_column(db.String(120))
+    project: Mapped[str] = mapped_column(db.String(300), default="")
+    award: Mapped[str] = mapped_column(db.String(120), default="")
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str] = mapped_column(db.String(300), default="")
+    revoked_by: Mapped[str] = mapped_column(db.String(300), default="")
+
+    event: Mapped[Event] = relationship()
+    member: Mapped[TeamMember | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("member_id", "subject", "issue"),
+        CheckConstraint(f"kind IN {CERTIFICATE_KINDS}", name="kind"),
+    )
+
+
+DOCUMENT_STATES = ("queued", "rendering", "ready", "failed")
+
+
+class RenderedDocument(db.Model):
+    """A batch PDF rendered once and kept (placards, certificates), with the state of its render.
+
+    `fingerprint` is a hash of everything the PDF was made from: a download whose data still hashes
+    the same is served from here at once. Badges and other documents that carry sign-in links are
+    never stored (a copy of the database must not reveal a working link).
+    """
+
+    __tablename__ = "rendered_document"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(db.String(20))
+    fingerprint: Mapped[str] = mapped_column(db.String(64))
+    state: Mapped[str] = mapped_column(db.String(10), default="queued")
+    pages_total: Mapped[int] = mapped_column(default=0)
+    pages_done: Mapped[int] = mapped_column(default=0)
+    pdf: Mapped[bytes | None] = mapped_column(db.LargeBinary, deferred=True)
+    pdf_bytes: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(db.String(500), default="")
+    render_seconds: Mapped[float | None]
+    requested_by: Mapped[str] = mapped_column(db.String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "kind"),
+        CheckConstraint(f"state IN {DOCUMENT_STATES}", name="state"),
+    )

@@ -4,27 +4,12 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import current_app
-
-from ..auth.operations import judge_token
 from ..extensions import db
+from ..links import judge_sign_in_url, public_url, team_url  # noqa: F401 - re-exported for the views and CLI
 from ..models import Event, Judge, Score, Team
 from ..scoring.csvio import csv_safe
 
 SCORE_COLUMNS = ("judge", "team", "criterion", "score", "absent", "updated_at")
-
-
-def public_url(path: str) -> str:
-    """An absolute URL on the address phones reach (PUBLIC_BASE_URL), for QR codes and e-mails."""
-    return current_app.config["PUBLIC_BASE_URL"] + path
-
-
-def judge_sign_in_url(judge: Judge) -> str:
-    return public_url(f"/j/{judge_token(judge)}")
-
-
-def team_url(team: Team) -> str:
-    return public_url(f"/t/{team.code}")
 
 
 def to_csv(header, rows) -> str:

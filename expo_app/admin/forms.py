@@ -4,7 +4,7 @@ from wtforms import BooleanField, DateField, EmailField, FloatField, IntegerFiel
     TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..models import SCORING_STATES
+from ..models import PAPER_SIZES, SCORING_STATES
 
 
 class EventForm(FlaskForm):
@@ -13,6 +13,12 @@ class EventForm(FlaskForm):
     venue = StringField("Venue", validators=[Optional(), Length(max=200)])
     judges_per_team = IntegerField("Judges wanted per team", default=3,
                                    validators=[DataRequired(), NumberRange(min=1, max=50)])
+    paper_size = SelectField("Paper for printing", choices=list(PAPER_SIZES), default="A4",
+                             description="Placards, badges and certificates are laid out for this paper.")
+    instructor_name = StringField("Certificates signed by", validators=[Optional(), Length(max=120)],
+                                  description="The instructor's or organiser's name under the signature line.")
+    instructor_title = StringField("Signer's title", validators=[Optional(), Length(max=200)],
+                                   description="For example: Instructor, Graduate MLOps course.")
     submit = SubmitField("Save event")
 
 

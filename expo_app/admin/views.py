@@ -84,6 +84,9 @@ def event_settings(event_id):
     if form.validate_on_submit():
         event.name, event.held_on = form.name.data.strip(), form.held_on.data
         event.venue, event.judges_per_team = (form.venue.data or "").strip(), form.judges_per_team.data
+        event.paper_size = form.paper_size.data
+        event.instructor_name = (form.instructor_name.data or "").strip()
+        event.instructor_title = (form.instructor_title.data or "").strip()
         db.session.commit()
         flash("Event saved.", "success")
         return redirect(url_for("admin.event", event_id=event.id))

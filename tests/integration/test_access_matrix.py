@@ -1,6 +1,7 @@
 """Every route × every role: who may see or do what. A new route fails here until it is listed."""
 import pytest
 
+from expo_app.documents.batches import build_batch
 from expo_app.extensions import db
 from expo_app.judging.operations import SheetInput, submit_score
 from expo_app.models import Criterion, Event, Judge, Score, Team
@@ -58,6 +59,18 @@ MATRIX = {
     "results.add_award_category": ADMIN_POST,
     "results.delete_award_category": ADMIN_POST,
     "results.finalise_awards": ADMIN_POST,
+    "documents.print_page": ADMIN_GET,
+    "documents.preview": ADMIN_GET,
+    "documents.download": ADMIN_GET,
+    "documents.prepare": ADMIN_POST,
+    "documents.status": ADMIN_GET,
+    "documents.judge_badge": ADMIN_GET,
+    "documents.certificates": ADMIN_GET,
+    "documents.certificate_pdf": ADMIN_GET,
+    "documents.revoke": ADMIN_POST,
+    "documents.replace": ADMIN_POST,
+    # Public: anyone holding a certificate may check it, signed in or not.
+    "public.verify_certificate": ("GET", [200, 200, 200, 200]),
 }
 
 
@@ -80,10 +93,13 @@ def world(app, demo):
         spare = {"team_id": spare_team.id, "judge_id": spare_judge.id, "criterion_id": spare_criterion.id,
                  "category_id": event.award_categories[-1].id}
         event_categories = [c.id for c in event.award_categories]
+        certificate = build_batch(event, "participation").items[0]
+        db.session.commit()
     return {
         "event_id": demo["event"], "team_id": demo["teams"][0], "judge_id": demo["judges"][0],
         "criterion_id": demo["criteria"][0], "category_id": event_categories[0], "code": team_code(app, demo["teams"][0]),
         "token": AuthActions(app, None).judge_path(demo["judges"][0])[3:], "filename": "app.css", "spare": spare,
+        "kind": "placards", "certificate_id": certificate["id"], "certificate_code": certificate["code"],
     }
 
 
@@ -92,6 +108,8 @@ def _url(app, endpoint, args):
     values = {name: args[name] for name in rule.arguments}
     if ".delete_" in endpoint:  # delete something that can be deleted
         values = {name: args["spare"][name] for name in rule.arguments}
+    if endpoint == "public.verify_certificate":
+        values = {"code": args["certificate_code"]}
     with app.test_request_context():
         from flask import url_for
 

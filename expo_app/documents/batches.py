@@ -1,0 +1,158 @@
+"""What each printed document holds: the data of a batch, as plain values, ready for its template.
+
+A batch is built from the database in one go and holds no ORM objects, so a long render runs with
+no database transaction open. Its fingerprint is a hash of everything the PDF is made from (data,
+paper, templates and stylesheet): the same fingerprint means the same PDF, which is what lets a
+rendered batch be kept and served again at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from ..extensions import db
+from ..links import certificate_url, judge_sign_in_url, team_url
+from ..models import Event, Judge, RankingSnapshot
+from .certificates import PARTICIPATION, Wanted, award_subject, certificate_code, eligible_members, issue_certificates
+from .qr import qr_modules
+
+ROOT = Path(__file__).resolve().parents[2]
+BADGES_PER_SHEET = 6
+PLACARD_QR_MM = 170  # the placard's QR edge: see README ("Printed matter") for why this scans from 2 m
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    title: str
+    template: str
+    per_page: int = 1
+    # Kept in the database once rendered. Never for documents carrying sign-in links (badges).
+    cacheable: bool = True
+
+
+KINDS = {
+    "placards": Kind("placards", "Table placards", "pdf/placards.html"),
+    "badges": Kind("badges", "Judge badges", "pdf/badges.html", per_page=BADGES_PER_SHEET, cacheable=False),
+    "certificates": Kind("certificates", "Award certificates", "pdf/certificates.html"),
+    "participation": Kind("participation", "Participation certificates", "pdf/certificates.html"),
+}
+
+
+@dataclass
+class Batch:
+    kind: Kind
+    paper: str
+    event: dict
+    items: list[dict]
+    # Why there is nothing to print (shown instead of a download), when that is so.
+    blocked: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return -(-len(self.items) // self.kind.per_page)
+
+    def context(self) -> dict:
+        return {"kind": self.kind.name, "title": self.kind.title, "event": self.event, "items": self.items,
+                **self.extra}
+
+    def fingerprint(self) -> str:
+        payload = json.dumps({"kind": self.kind.name, "paper": self.paper, "design": design_digest(),
+                              "context": self.context()}, sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def design_digest() -> str:
+    """A hash of the PDF templates and print stylesheets: a new design makes kept PDFs stale."""
+    digest = hashlib.sha256()
+    for path in sorted([*ROOT.joinpath("templates", "pdf").rglob("*"), *ROOT.joinpath("static", "pdf").rglob("*")]):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def long_date(day: date | None) -> str:
+    return f"{day.day} {day:%B %Y}" if day else ""
+
+
+def _event_facts(event: Event) -> dict:
+    return {"name": event.name, "date": long_date(event.held_on), "venue": event.venue,
+            "instructor_name": event.instructor_name, "instructor_title": event.instructor_title}
+
+
+def build_batch(event: Event, kind: str, *, judge: Judge | None = None, certificate_ids: list[int] | None = None) -> Batch:
+    """The batch of `kind` for the event (or one judge's badge, or chosen certificates)."""
+    spec = KINDS[kind]
+    batch = Batch(spec, event.paper_size, _event_facts(event), [])
+    if kind == "placards":
+        batch.items = [_placard(team) for team in event.teams]
+        batch.extra["qr_mm"] = PLACARD_QR_MM
+        if not batch.items:
+            batch.blocked = "Add teams first: there is no table to print a placard for."
+    elif kind == "badges":
+        judges = [judge] if judge is not None else [j for j in event.judges if j.revoked_at is None]
+        batch.items = [{"name": j.name, "affiliation": j.affiliation, "url": judge_sign_in_url(j)} for j in judges]
+        if not batch.items:
+            batch.blocked = "Add judges first: there is no badge to print."
+    elif kind == "participation":
+        wanted = [Wanted(member, team, "participation", PARTICIPATION)
+                  for team in event.teams for member in eligible_members(team)]
+        batch.items = _certificate_items(event, wanted, certificate_ids)
+        batch.event["award_date"] = batch.event["date"]
+        if not batch.items:
+            batch.blocked = "Add teams with their members first: participation certificates name each member."
+    elif kind == "certificates":
+        snapshot = db.session.execute(
+            db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar_one_or_none()
+        if event.awards_finalised_at is None or snapshot is None:
+            batch.blocked = ("Award certificates are printed from the final awards only. Finalise the awards "
+                             "(Awards page, after locking scoring), then print them here.")
+            return batch
+        batch.event["award_date"] = batch.event["date"] or long_date(snapshot.created_at.date())
+        batch.items = _certificate_items(event, _award_wanted(event, snapshot), certificate_ids)
+        if not batch.items:
+            batch.blocked = "The award-winning teams have no members listed, so there is nobody to certify."
+    else:
+        raise KeyError(kind)
+    return batch
+
+
+def _placard(team) -> dict:
+    url = team_url(team)
+    modules = qr_modules(url)
+    return {"team": team.name, "project": team.project, "table": team.table_number, "url": url,
+            "short_url": url.split("://", 1)[-1], "module_mm": round(PLACARD_QR_MM / modules, 1)}
+
+
+def _award_wanted(event: Event, snapshot: RankingSnapshot) -> list[Wanted]:
+    categories = {c.name: c for c in event.award_categories}
+    teams = {t.id: t for t in event.teams}
+    wanted = []
+    for award in snapshot.data.get("awards", []):
+        team, category = teams.get(award["team_id"]), categories.get(award["category"])
+        if team is None:
+            continue
+        subject = award_subject(category.id) if category else f"award:{award['category']}"[:40]
+        wanted.extend(Wanted(member, team, "award", subject, award["category"]) for member in eligible_members(team))
+    return wanted
+
+
+def _certificate_items(event: Event, wanted: list[Wanted], only: list[int] | None) -> list[dict]:
+    items = []
+    for certificate in issue_certificates(event, wanted):
+        if certificate is None or (only is not None and certificate.id not in only):
+            continue
+        code = certificate_code(certificate)
+        url = certificate_url(code)
+        items.append({"id": certificate.id, "kind": certificate.kind, "recipient": certificate.recipient,
+                      "team": certificate.team_name, "project": certificate.project, "award": certificate.award,
+                      "code": code, "url": url, "short_url": url.split("://", 1)[-1]})
+    return items
+

@@ -1,0 +1,207 @@
+"""The organisers' printing pages: previews, PDF downloads, background renders, certificates."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+
+from ..actions import run_confirmed, run_operation
+from ..admin.forms import ConfirmForm
+from ..auth.session import admin_required, current_admin
+from ..extensions import db, write_intent
+from ..models import Certificate, Event, Judge
+from .batches import KINDS, PLACARD_QR_MM, Batch, build_batch
+from .certificates import certificate_code, replace_certificate, revoke_certificate
+from .forms import RevokeForm
+from .render import render_preview
+from .store import is_fresh, is_running, keep_pdf, kept_document, queue_render, render_batch, start_render
+
+KIND_PATH = "any(placards, badges, certificates, participation)"
+PREVIEW_ITEMS = {"placards": 4, "badges": 12, "certificates": 4, "participation": 4}
+bp = Blueprint("documents", __name__, url_prefix="/admin")
+NOUNS = {"placards": "placards", "badges": "badges", "certificates": "certificates", "participation": "certificates"}
+
+
+@bp.before_request
+@admin_required
+def _require_admin():
+    # Certificates are issued the first time a batch is built, even by a GET (a preview or a
+    # download): take SQLite's write lock up front rather than upgrade a read transaction later.
+    write_intent.set(True)
+    return None
+
+
+def _actor() -> str:
+    return f"admin: {current_admin().email}"
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower()[:60] or "event"
+
+
+def _pdf_response(pdf: bytes, filename: str, cache: str = "private, no-store") -> Response:
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": cache})
+
+
+def _filename(event: Event, kind: str) -> str:
+    return f"{_slug(event.name)}-{kind}.pdf"
+
+
+def _build(event: Event, kind: str, **kwargs) -> Batch:
+    """Build the batch and commit the certificates it issued, before any slow rendering starts."""
+    batch = build_batch(event, kind, **kwargs)
+    db.session.commit()
+    return batch
+
+
+def _printable(event_id: int, kind: str) -> tuple[Event, Batch]:
+    """Load the event and build its batch, or send the organiser back with why nothing prints."""
+    event = db.get_or_404(Event, event_id)
+    batch = _build(event, kind)
+    if batch.blocked:
+        flash(batch.blocked, "error")
+        abort(redirect(url_for("documents.print_page", event_id=event.id)))
+    return event, batch
+
+
+@bp.route("/events/<int:event_id>/print")
+def print_page(event_id):
+    event = db.get_or_404(Event, event_id)
+    rows = []
+    for kind in KINDS.values():
+        batch = _build(event, kind.name)
+        kept = kept_document(event, kind.name) if kind.cacheable else None
+        rows.append({"kind": kind, "batch": batch, "kept": kept, "fresh": is_fresh(kept, batch),
+                     "running": is_running(kept),
+                     "inline": not kind.cacheable or batch.pages <= current_app.config["DOCUMENT_INLINE_PAGES"]})
+    return render_template("documents/print.html", event=event, rows=rows, confirm=ConfirmForm(),
+                           qr_mm=PLACARD_QR_MM)
+
+
+@bp.route(f"/events/<int:event_id>/print/<{KIND_PATH}:kind>")
+def preview(event_id, kind):
+    event, batch = _printable(event_id, kind)
+    shown = batch.items[:PREVIEW_ITEMS[kind]]
+    context = {**batch.context(), "items": shown, "preview_bar": {
+        "back_url": url_for("documents.print_page", event_id=event.id), "shown": len(shown),
+        "total": len(batch.items), "noun": NOUNS[kind],
+        "download_url": url_for("documents.download", event_id=event.id, kind=kind)}}
+    return render_preview(batch.kind.template, context, paper=batch.paper)
+
+
+@bp.route(f"/events/<int:event_id>/print/<{KIND_PATH}:kind>.pdf")
+def download(event_id, kind):
+    event, batch = _printable(event_id, kind)
+    kept = kept_document(event, kind) if batch.kind.cacheable else None
+    if is_fresh(kept, batch):
+        return _pdf_response(kept.pdf, _filename(event, kind))
+    if batch.kind.cacheable and batch.pages > current_app.config["DOCUMENT_INLINE_PAGES"]:
+        if is_running(kept):
+            return redirect(url_for("documents.status", event_id=event.id, kind=kind))
+        flash(f"{batch.kind.title}: {batch.pages} pages. Prepare the PDF first; it renders in the background.", "error")
+        return redirect(url_for("documents.print_page", event_id=event.id, _anchor=kind))
+    result = render_batch(batch)
+    if batch.kind.cacheable:
+        keep_pdf(event, batch, result, _actor())
+        db.session.commit()
+    return _pdf_response(result.pdf, _filename(event, kind))
+
+
+@bp.route(f"/events/<int:event_id>/print/<{KIND_PATH}:kind>/prepare", methods=["POST"])
+def prepare(event_id, kind):
+    if not KINDS[kind].cacheable:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        flash("This button's form had expired: nothing changed. Try again.", "error")
+        return redirect(url_for("documents.print_page", event_id=event_id))
+    event, batch = _printable(event_id, kind)
+    kept = kept_document(event, kind)
+    if is_fresh(kept, batch):
+        flash(f"{batch.kind.title} are ready: nothing changed since they were rendered.", "success")
+        return redirect(url_for("documents.status", event_id=event.id, kind=kind))
+    already = is_running(kept)
+    document_id = queue_render(event, batch, _actor()).id
+    db.session.commit()  # before the render: an inline one opens its own session
+    if not already:
+        start_render(current_app._get_current_object(), document_id)
+    return redirect(url_for("documents.status", event_id=event.id, kind=kind))
+
+
+@bp.route(f"/events/<int:event_id>/print/<{KIND_PATH}:kind>/status")
+def status(event_id, kind):
+    event = db.get_or_404(Event, event_id)
+    if not KINDS[kind].cacheable:
+        abort(404)
+    document = kept_document(event, kind)
+    running = is_running(document)
+    stalled = document is not None and document.state in ("queued", "rendering") and not running
+    response = Response(render_template("documents/status.html", event=event, kind=KINDS[kind], document=document,
+                                        running=running, stalled=stalled, confirm=ConfirmForm()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/judges/<int:judge_id>/badge.pdf")
+def judge_badge(judge_id):
+    judge = db.get_or_404(Judge, judge_id)
+    if judge.revoked_at is not None:
+        flash(f"{judge.name}'s badge is withdrawn: put it back in service before printing it.", "error")
+        return redirect(url_for("admin.edit_judge", judge_id=judge.id))
+    batch = _build(judge.event, "badges", judge=judge)
+    filename = f"badge-{_slug(judge.name)}-{judge.token_version}.pdf"
+    return _pdf_response(render_batch(batch).pdf, filename)
+
+
+@bp.route("/events/<int:event_id>/certificates")
+def certificates(event_id):
+    event = db.get_or_404(Event, event_id)
+    issued = db.session.execute(
+        db.select(Certificate).where(Certificate.event_id == event.id)
+        .order_by(Certificate.kind, Certificate.team_name, Certificate.recipient, Certificate.issue)).scalars().all()
+    newest = {}
+    for certificate in issued:
+        key = (certificate.member_id, certificate.subject)
+        if key not in newest or newest[key].issue < certificate.issue:
+            newest[key] = certificate
+    return render_template("documents/certificates.html", event=event, issued=issued, code=certificate_code,
+                           replaceable={c.id for c in newest.values() if c.revoked_at is not None},
+                           revoke_form=RevokeForm(), confirm=ConfirmForm())
+
+
+@bp.route("/certificates/<int:certificate_id>.pdf")
+def certificate_pdf(certificate_id):
+    certificate = db.get_or_404(Certificate, certificate_id)
+    if certificate.revoked_at is not None or certificate.member_id is None:
+        flash("A revoked certificate, or one whose person left the team, is not printed again.", "error")
+        return redirect(url_for("documents.certificates", event_id=certificate.event_id))
+    kind = "certificates" if certificate.kind == "award" else "participation"
+    batch = _build(certificate.event, kind, certificate_ids=[certificate.id])
+    if not batch.items:
+        abort(404)
+    filename = f"certificate-{_slug(certificate.recipient)}-{certificate.id}.pdf"
+    return _pdf_response(render_batch(batch).pdf, filename)
+
+
+@bp.route("/certificates/<int:certificate_id>/revoke", methods=["POST"])
+def revoke(certificate_id):
+    certificate = db.get_or_404(Certificate, certificate_id)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        run_operation(lambda: revoke_certificate(certificate, form.reason.data, _actor()),
+                      f"{certificate.recipient}'s certificate is revoked: its verification page says so.")
+    else:
+        for message in form.reason.errors or ["This form had expired: nothing changed. Try again."]:
+            flash(message, "error")
+    return redirect(url_for("documents.certificates", event_id=certificate.event_id, _anchor=f"c{certificate.id}"))
+
+
+@bp.route("/certificates/<int:certificate_id>/replace", methods=["POST"])
+def replace(certificate_id):
+    certificate = db.get_or_404(Certificate, certificate_id)
+    run_confirmed(lambda: replace_certificate(certificate),
+                  f"A new certificate for {certificate.recipient}, with a new code: print it from this list.")
+    return redirect(url_for("documents.certificates", event_id=certificate.event_id))
+

@@ -1,0 +1,28 @@
+"""The public URLs that get printed (QR codes, badges, certificates) or e-mailed.
+
+Each is built on PUBLIC_BASE_URL, the address phones reach, which a CLI run cannot guess from a
+request. Printed URLs are a public contract: once on paper they must keep working.
+"""
+from __future__ import annotations
+
+from flask import current_app
+
+from .auth.operations import judge_token
+from .models import Judge, Team
+
+
+def public_url(path: str) -> str:
+    """An absolute URL on the address phones reach (PUBLIC_BASE_URL), for QR codes and e-mails."""
+    return current_app.config["PUBLIC_BASE_URL"] + path
+
+
+def judge_sign_in_url(judge: Judge) -> str:
+    return public_url(f"/j/{judge_token(judge)}")
+
+
+def team_url(team: Team) -> str:
+    return public_url(f"/t/{team.code}")
+
+
+def certificate_url(code: str) -> str:
+    return public_url(f"/v/{code}")

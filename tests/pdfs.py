@@ -1,0 +1,44 @@
+"""Reading our PDFs back in tests: pages, text, fonts."""
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+
+def pdf_pages(pdf: bytes) -> list[str]:
+    """The text of every page, whitespace folded (line breaks inside a name become spaces)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return [" ".join(page.extract_text().split()) for page in reader.pages]
+
+
+def pdf_fonts(pdf: bytes) -> set[str]:
+    """The base names of every font the PDF embeds (subset prefixes removed)."""
+    names = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        fonts = page.get("/Resources", {}).get("/Font", {})
+        for ref in fonts.values():
+            name = str(ref.get_object().get("/BaseFont", ""))
+            names.add(name.split("+", 1)[-1].lstrip("/").replace("-", ""))
+    return names
+
+
+def pdf_page_sizes_mm(pdf: bytes) -> list[tuple[int, int]]:
+    reader = PdfReader(io.BytesIO(pdf))
+    return [(round(float(p.mediabox.width) * 25.4 / 72), round(float(p.mediabox.height) * 25.4 / 72))
+            for p in reader.pages]
+
+
+def text_positions(pdf: bytes) -> list[tuple[int, float, float, str]]:
+    """(page, x, y, text) of every drawn text run, in PDF points from the bottom-left corner."""
+    runs = []
+    reader = PdfReader(io.BytesIO(pdf))
+    for number, page in enumerate(reader.pages):
+        def visit(text, cm, tm, _font, _size, number=number):
+            if text.strip():
+                # The text matrix is relative to the current transformation matrix.
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                runs.append((number, x, y, text))
+        page.extract_text(visitor_text=visit)
+    return runs
