@@ -22,7 +22,11 @@ from .qr import qr_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 BADGES_PER_SHEET = 6
-PLACARD_QR_MM = 170  # the placard's QR edge: see README ("Printed matter") for why this scans from 2 m
+# The placard's QR code: its drawn square (mm) on each paper, with a 2-module white border inside it;
+# the layout keeps at least 2 more modules of white paper around it, so the quiet zone is the
+# standard 4. README ("Printed matter") says why this scans from 2 m.
+PLACARD_QR_MM = {"A4": 170, "Letter": 160}
+PLACARD_QUIET = 2
 
 
 @dataclass(frozen=True)
@@ -92,8 +96,8 @@ def build_batch(event: Event, kind: str, *, judge: Judge | None = None, certific
     spec = KINDS[kind]
     batch = Batch(spec, event.paper_size, _event_facts(event), [])
     if kind == "placards":
-        batch.items = [_placard(team) for team in event.teams]
-        batch.extra["qr_mm"] = PLACARD_QR_MM
+        batch.items = [_placard(team, PLACARD_QR_MM[event.paper_size]) for team in event.teams]
+        batch.extra["qr_quiet"] = PLACARD_QUIET
         if not batch.items:
             batch.blocked = "Add teams first: there is no table to print a placard for."
     elif kind == "badges":
@@ -124,11 +128,11 @@ def build_batch(event: Event, kind: str, *, judge: Judge | None = None, certific
     return batch
 
 
-def _placard(team) -> dict:
+def _placard(team, qr_mm: int) -> dict:
     url = team_url(team)
-    modules = qr_modules(url)
     return {"team": team.name, "project": team.project, "table": team.table_number, "url": url,
-            "short_url": url.split("://", 1)[-1], "module_mm": round(PLACARD_QR_MM / modules, 1)}
+            "short_url": url.split("://", 1)[-1], "qr_mm": qr_mm,
+            "module_mm": round(qr_mm / qr_modules(url, PLACARD_QUIET), 2)}
 
 
 def _award_wanted(event: Event, snapshot: RankingSnapshot) -> list[Wanted]:

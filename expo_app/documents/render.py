@@ -9,6 +9,7 @@ done once per process and shared by every render (WeasyPrint's own advice for ba
 """
 from __future__ import annotations
 
+import io
 import mimetypes
 import threading
 import time
@@ -18,6 +19,7 @@ from typing import Callable, Sequence
 from urllib.parse import unquote, urlsplit
 
 from flask import render_template
+from pypdf import PdfReader, PdfWriter
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -103,29 +105,36 @@ def render_pdf(template: str, context: dict, *, paper: str = "A4", items: str | 
                progress: Callable[[int, int], None] | None = None, fetcher=None) -> RenderedPdf:
     """Render a templates/pdf/ template to PDF bytes.
 
-    For a batch, `items` names the context list the template lays out (a page or a sheet each):
-    it is laid out `chunk` items at a time so that `progress(done, total)` can report between
-    chunks, and the pages are written as one PDF. Needs an application context (templates).
+    For a batch, `items` names the context list the template lays out (a page or a sheet each).
+    A long batch is laid out and written `chunk` items at a time, so that memory holds one chunk's
+    pages rather than the whole batch's, and `progress(done, total)` reports between chunks; the
+    chunks are then joined into one PDF. Needs an application context (for the templates).
     """
     started = time.perf_counter()
     if paper not in PAPER_SIZES:
         raise ValueError(f"Paper size must be one of {', '.join(PAPER_SIZES)}")
     entries: Sequence = context.get(items, []) if items else []
-    if not items or len(entries) <= chunk:
-        documents = [_layout(template, context, paper, fetcher)]
+    parts: list[tuple[bytes, int]] = []
+    for start in range(0, max(len(entries), 1), chunk) if items else [0]:
+        part_context = {**context, items: entries[start:start + chunk]} if items else context
+        document = _layout(template, part_context, paper, fetcher)
+        with _render_lock:
+            parts.append((document.write_pdf(), len(document.pages)))
+        del document  # its boxes are the bulk of the memory; keep only the bytes
         if progress:
-            progress(len(entries), len(entries))
-    else:
-        documents = []
-        for start in range(0, len(entries), chunk):
-            part = entries[start:start + chunk]
-            documents.append(_layout(template, {**context, items: part, "first_index": start}, paper, fetcher))
-            if progress:
-                progress(start + len(part), len(entries))
-    pages = [page for document in documents for page in document.pages]
-    with _render_lock:
-        pdf = documents[0].copy(pages).write_pdf()
-    return RenderedPdf(pdf=pdf, pages=len(pages), seconds=time.perf_counter() - started)
+            progress(min(start + chunk, len(entries)), len(entries))
+    pdf = parts[0][0] if len(parts) == 1 else _join([part for part, _pages in parts])
+    return RenderedPdf(pdf=pdf, pages=sum(pages for _part, pages in parts), seconds=time.perf_counter() - started)
+
+
+def _join(parts: list[bytes]) -> bytes:
+    """One PDF from several, pages in order (pypdf copies each part's pages and what they use)."""
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(PdfReader(io.BytesIO(part)))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def render_preview(template: str, context: dict, paper: str = "A4") -> str:

@@ -78,7 +78,7 @@ def print_page(event_id):
                      "running": is_running(kept),
                      "inline": not kind.cacheable or batch.pages <= current_app.config["DOCUMENT_INLINE_PAGES"]})
     return render_template("documents/print.html", event=event, rows=rows, confirm=ConfirmForm(),
-                           qr_mm=PLACARD_QR_MM)
+                           qr_mm=PLACARD_QR_MM[event.paper_size])
 
 
 @bp.route(f"/events/<int:event_id>/print/<{KIND_PATH}:kind>")

@@ -62,10 +62,10 @@ def test_inline_qr_is_one_path_drawing_exactly_the_dark_modules():
     matrix = qr_matrix(url)
     size = qr_modules(url)
     assert size == len(matrix) == 29 + 8  # version 3 plus the quiet zone on both sides
-    assert svg.count("<path") == 1 and f'viewBox="0 0 {size} {size}"' in svg
+    assert svg.count("<path") == 1 and f'viewBox="0 0 {size} {size}"' in svg and 'stroke-width="1"' in svg
     assert 'aria-label="scan &#34;me&#34; &lt;now&gt;"' in svg
     drawn = set()
-    for x, y, length in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\3z", svg):
+    for x, y, length in re.findall(r"M(\d+) (\d+)\.5h(\d+)", svg):
         drawn |= {(int(x) + i, int(y)) for i in range(int(length))}
     assert drawn == {(x, y) for y, row in enumerate(matrix) for x, dark in enumerate(row) if dark}
     assert url not in svg  # only geometry: nothing to escape, nothing to fetch
@@ -113,7 +113,7 @@ EVENT = {"name": "MLOps Innovation Expo", "date": "10 December 2026", "award_dat
 def _batch(kind: str, items: list[dict], paper: str = "A4") -> Batch:
     batch = Batch(KINDS[kind], paper, dict(EVENT), items)
     if kind == "placards":
-        batch.extra["qr_mm"] = 170
+        batch.extra["qr_quiet"] = 2
     return batch
 
 
@@ -161,7 +161,7 @@ def test_user_text_is_inert_in_every_document(render_app):
         assert "file:///etc/passwd" in text or batch.kind.name in ("placards", "certificates")
     # Only our own ornaments were fetched, and only from our static folder.
     assert fetcher.calls and all(url.startswith(STATIC_BASE + "pdf/") for url in fetcher.calls)
-    assert {url.rsplit("/", 1)[1] for url in fetcher.calls} <= {"corner.svg", "seal.svg"}
+    assert {url.rsplit("/", 1)[1] for url in fetcher.calls} <= {"corner.png", "seal.png"}
 
 
 NAMES = {
