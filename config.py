@@ -51,6 +51,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
     WTF_CSRF_ENABLED = False
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast: the tests hash a password per test
+    DOCUMENT_JOBS = "inline"  # no render outlives its test; the background path is tested on purpose
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     ENV_NAME = "test"
 

@@ -44,6 +44,7 @@ def seed_demo_event(admin_email: str, admin_password: str, with_scores: bool = F
     create_or_reset_admin(admin_email, admin_password)
     event = create_event("MLOps Innovation Expo (demo)", held_on=date(2026, 12, 10),
                          venue="Curry Student Center Ballroom", judges_per_team=3)
+    event.instructor_name, event.instructor_title = "Prof. Jordan Rivera", "Instructor, Graduate MLOps course"
     people = iter(rng.sample([(f, l) for f in DEMO_FIRST for l in DEMO_LAST], 4 * len(DEMO_TEAMS)))
     for table, (name, project) in enumerate(DEMO_TEAMS, start=1):
         members = []

@@ -325,6 +325,7 @@ def small_inline_limit(app):
 def test_a_large_batch_renders_in_the_background_with_progress(app, client, admin, small_inline_limit):
     from expo_app.documents.store import wait_for_renders
 
+    app.config["DOCUMENT_JOBS"] = "thread"
     url = f"/admin/events/{admin['event']}"
     response = client.get(f"{url}/print/participation.pdf")  # 35 pages > 10: not inside the request
     assert response.status_code == 302 and response.headers["Location"].endswith("/print#participation")
@@ -360,7 +361,6 @@ def test_a_running_render_shows_progress_and_a_dead_one_can_be_restarted(app, cl
         db.session.commit()
     page = client.get(f"{url}/status").get_data(as_text=True)
     assert "This render stopped (20 of 35 pages)" in page and "Prepare PDF again" in page
-    app.config["DOCUMENT_JOBS"] = "inline"
     client.post(f"{url}/prepare")
     with app.app_context():
         document = db.session.get(RenderedDocument, document_id)
@@ -374,14 +374,12 @@ def test_a_failed_render_says_why(app, client, admin, small_inline_limit, monkey
         raise RuntimeError("printer on fire")
 
     monkeypatch.setattr(store, "render_batch", broken)
-    app.config["DOCUMENT_JOBS"] = "inline"
     page = client.post(f"/admin/events/{admin['event']}/print/participation/prepare",
                        follow_redirects=True).get_data(as_text=True)
     assert "The render failed: RuntimeError: printer on fire" in page and "Try again" in page
 
 
 def test_finalising_the_awards_renders_their_certificates_once(app, client, ready_to_finalise, monkeypatch):
-    app.config["DOCUMENT_JOBS"] = "inline"
     event_id = ready_to_finalise["event"]
     page = client.post(f"/admin/events/{event_id}/awards/finalise", data={"understood": "y"},
                        follow_redirects=True).get_data(as_text=True)
@@ -418,3 +416,47 @@ def test_cli_prints_every_kind_with_a_progress_bar_and_reuses_kept_pdfs(app, run
     assert one.exit_code == 0 and name in pdf_pages((tmp_path / "one.pdf").read_bytes())[0]
     bad = runner.invoke(args=["print", "badges", "--judge", "nobody@x.org", "--out", str(tmp_path / "x.pdf")])
     assert bad.exit_code == 1 and "has no judge with the id or e-mail 'nobody@x.org'" in bad.output
+
+
+# --- a full-size event ----------------------------------------------------------------------------
+
+@pytest.fixture
+def big_event(app, auth):
+    """200 teams of 3 members (600 students) and 50 judges, as at a large expo."""
+    from expo_app.admin.operations import create_event, save_judge
+    from expo_app.auth.operations import create_or_reset_admin
+    from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    with app.app_context():
+        create_or_reset_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+        event = create_event("Capstone Expo 2026")
+        for table in range(1, 201):
+            save_team(event, None, name=f"Team {table:03d}", project=f"Project number {table}", table_number=table,
+                      members=[(f"Student {table}-{i}", f"s{table}-{i}@students.example.edu") for i in range(3)])
+        for number in range(50):
+            save_judge(event, None, name=f"Judge {number:02d}", email=f"judge{number}@example.com", affiliation="Guest")
+        db.session.commit()
+        event_id = event.id
+    auth.admin()
+    return event_id
+
+
+def test_a_200_team_event_prints_600_certificates_200_placards_and_9_badge_sheets(app, client, big_event):
+    url = f"/admin/events/{big_event}/print"
+    page = " ".join(client.get(url).get_data(as_text=True).split())
+    assert "600 certificates, 600 pages." in page and "200 placards, 200 pages." in page and "50 badges, 9 pages." in page
+    # 600 pages is more than a request may take: prepared in the background, then downloaded.
+    assert client.get(f"{url}/participation.pdf").status_code == 302
+    client.post(f"{url}/participation/prepare")
+    pages = pdf_pages(client.get(f"{url}/participation.pdf").data)
+    assert len(pages) == 600
+    assert "Student 1-0" in pages[0] and "Team 001" in pages[0]
+    assert "Student 200-2" in pages[-1] and "Project number 200" in pages[-1]
+    with app.app_context():
+        codes = {i["code"] for i in build_batch(db.session.get(Event, big_event), "participation").items}
+        assert len(codes) == 600 and db.session.execute(db.select(db.func.count(Certificate.id))).scalar() == 600
+    client.post(f"{url}/placards/prepare")
+    placards = pdf_pages(client.get(f"{url}/placards.pdf").data)
+    assert len(placards) == 200 and "Team 200" in placards[-1]
+    badges = pdf_pages(client.get(f"{url}/badges.pdf").data)
+    assert len(badges) == 9 and badges[-1].count("Scan to start judging") == 2
