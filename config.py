@@ -14,6 +14,10 @@ def _bool(name: str, default: bool) -> bool:
 
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    # Earlier secret keys, comma-separated, after a rotation: printed certificates made under them
+    # still verify (and Flask still reads sessions signed with them). Judge badges do not: a new key
+    # is how every badge is retired at once.
+    SECRET_KEY_FALLBACKS = [key for key in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()]
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # The base of every printed link (QR codes on badges and tables): it must be the address phones

@@ -251,13 +251,17 @@ def print_documents(kind, out, judge_selector, fresh, event_selector):
         if judge.revoked_at is not None:
             raise click.ClickException(f"{judge.name}'s badge is withdrawn: put it back in service first.")
     batch = build_batch(event, kind, judge=judge)
-    db.session.commit()  # certificates issued by the batch keep their codes from now on
     if batch.blocked:
+        db.session.rollback()
         raise click.ClickException(batch.blocked)
-    kept = kept_document(event, kind) if batch.kind.cacheable else None
-    if is_fresh(kept, batch) and not fresh:
-        Path(out).write_bytes(kept.pdf)
-        click.echo(f"Wrote {out}: {kept.pages_total} pages, unchanged since {kept.finished_at:%Y-%m-%d %H:%M} UTC "
+    event_id = event.id
+    kept = kept_document(event_id, kind, with_pdf=True) if batch.kind.cacheable else None
+    fresh_pdf = kept.pdf if is_fresh(kept, batch) and not fresh else None
+    finished_at, kept_pages = (kept.finished_at, kept.pages_total) if fresh_pdf else (None, 0)
+    db.session.commit()  # keeps the certificates this issued; no transaction while pages are laid out
+    if fresh_pdf is not None:
+        Path(out).write_bytes(fresh_pdf)
+        click.echo(f"Wrote {out}: {kept_pages} pages, unchanged since {finished_at:%Y-%m-%d %H:%M} UTC "
                    "(--fresh renders again).")
         return
     with click.progressbar(length=len(batch.items), label=f"{batch.kind.title}", show_pos=True,
@@ -268,9 +272,10 @@ def print_documents(kind, out, judge_selector, fresh, event_selector):
         result = render_batch(batch, progress)
     Path(out).write_bytes(result.pdf)
     if batch.kind.cacheable:
-        keep_pdf(event, batch, result, "cli: expo print")
+        keep_pdf(event_id, batch, result, "cli: expo print")
         db.session.commit()
-    click.echo(f"Wrote {out}: {result.pages} pages in {result.seconds:.1f} s ({result.pages / result.seconds:.0f} pages/s).")
+    pages = f"{result.pages} page{'' if result.pages == 1 else 's'}"
+    click.echo(f"Wrote {out}: {pages} in {result.seconds:.1f} s ({result.pages / result.seconds:.0f} pages/s).")
 
 
 COMMANDS = [print_documents, rank, init_db, create_admin, seed_demo, sign_in_info, import_teams, import_judges, judge_links, team_links,

@@ -316,7 +316,7 @@ class Certificate(db.Model):
 
     The text is copied at issue (and refreshed while the certificate is valid and its person still
     listed), so a certificate keeps verifying after a team or member is removed. The code printed
-    on it is an HMAC of the id (expo_app.documents.certificates): the database holds no code.
+    on it is an HMAC of the id (expo_app.documents.codes): this table holds no code.
     """
 
     __tablename__ = "certificate"
@@ -369,6 +369,8 @@ class RenderedDocument(db.Model):
     error: Mapped[str] = mapped_column(db.String(500), default="")
     render_seconds: Mapped[float | None]
     requested_by: Mapped[str] = mapped_column(db.String(300), default="")
+    # The token of the render that owns the row: a render that lost it stops at its next chunk.
+    claim: Mapped[str] = mapped_column(db.String(32), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]

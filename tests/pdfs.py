@@ -42,3 +42,23 @@ def text_positions(pdf: bytes) -> list[tuple[int, float, float, str]]:
                 runs.append((number, x, y, text))
         page.extract_text(visitor_text=visit)
     return runs
+
+
+def clipped_text(document) -> list[tuple[str, str]]:
+    """(class, text) of every line that a box with overflow: hidden cuts off, in a laid-out
+    WeasyPrint document (expo_app.documents.render._layout). Empty when every line shows whole."""
+    from weasyprint.formatting_structure.boxes import LineBox, TextBox
+
+    clipped = []
+    for page in document.pages:
+        for box in page._page_box.descendants():
+            if box.style["overflow"] != "hidden" or not hasattr(box, "children") or box.element_tag in ("svg", "html"):
+                continue
+            bottom = box.content_box_y() + box.height + box.padding_bottom
+            right = box.content_box_x() + box.width + box.padding_right
+            for inner in box.descendants():
+                if isinstance(inner, LineBox) and (inner.position_y + inner.height > bottom + 0.5
+                                                   or inner.position_x + inner.width > right + 0.5):
+                    text = "".join(t.text for t in inner.descendants() if isinstance(t, TextBox))
+                    clipped.append((" ".join(box.element.get("class", "").split()), text))
+    return clipped

@@ -17,7 +17,8 @@ from pathlib import Path
 from ..extensions import db
 from ..links import certificate_url, judge_sign_in_url, team_url
 from ..models import Event, Judge, RankingSnapshot
-from .certificates import PARTICIPATION, Wanted, award_subject, certificate_code, eligible_members, issue_certificates
+from .certificates import (NOT_ISSUED, PARTICIPATION, Wanted, award_subject, certificate_code, eligible_members,
+                           issue_certificates, planned_certificates)
 from .qr import qr_modules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +48,10 @@ KINDS = {
 }
 
 
+class BatchBlocked(Exception):
+    """There is nothing to print yet; the message says why (for the organiser)."""
+
+
 @dataclass
 class Batch:
     kind: Kind
@@ -56,10 +61,16 @@ class Batch:
     # Why there is nothing to print (shown instead of a download), when that is so.
     blocked: str = ""
     extra: dict = field(default_factory=dict)
+    # Planned without issuing: certificates that printing would issue first (their codes are unknown).
+    unissued: int = 0
 
     @property
     def pages(self) -> int:
-        return -(-len(self.items) // self.kind.per_page)
+        return -(-(len(self.items) + self.unissued) // self.kind.per_page)
+
+    @property
+    def count(self) -> int:
+        return len(self.items) + self.unissued
 
     def context(self) -> dict:
         return {"kind": self.kind.name, "title": self.kind.title, "event": self.event, "items": self.items,
@@ -73,9 +84,17 @@ class Batch:
 
 @lru_cache(maxsize=1)
 def design_digest() -> str:
-    """A hash of the PDF templates and print stylesheets: a new design makes kept PDFs stale."""
-    digest = hashlib.sha256()
-    for path in sorted([*ROOT.joinpath("templates", "pdf").rglob("*"), *ROOT.joinpath("static", "pdf").rglob("*")]):
+    """A hash of everything besides the data that shapes a PDF: a new design makes kept PDFs stale.
+
+    The templates, the print stylesheet and its images, this package's code (QR drawing, page
+    sizes, text sizing) and the WeasyPrint version. Fonts are the system's and are not hashed.
+    """
+    import weasyprint
+
+    digest = hashlib.sha256(f"weasyprint {weasyprint.__version__}".encode())
+    paths = [*ROOT.joinpath("templates", "pdf").rglob("*"), *ROOT.joinpath("static", "pdf").rglob("*"),
+             *Path(__file__).parent.glob("*.py")]
+    for path in sorted(paths):
         if path.is_file():
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
@@ -91,8 +110,14 @@ def _event_facts(event: Event) -> dict:
             "instructor_name": event.instructor_name, "instructor_title": event.instructor_title}
 
 
-def build_batch(event: Event, kind: str, *, judge: Judge | None = None, certificate_ids: list[int] | None = None) -> Batch:
-    """The batch of `kind` for the event (or one judge's badge, or chosen certificates)."""
+def build_batch(event: Event, kind: str, *, judge: Judge | None = None, certificate_ids: list[int] | None = None,
+                issue: bool = True) -> Batch:
+    """The batch of `kind` for the event (or one judge's badge, or chosen certificates).
+
+    Certificates are issued as they are built (their codes are printed). With issue=False nothing is
+    written: the batch holds the certificates issued so far and counts the rest in `unissued`,
+    enough to say how many pages there are and whether a kept PDF is still current.
+    """
     spec = KINDS[kind]
     batch = Batch(spec, event.paper_size, _event_facts(event), [])
     if kind == "placards":
@@ -108,9 +133,9 @@ def build_batch(event: Event, kind: str, *, judge: Judge | None = None, certific
     elif kind == "participation":
         wanted = [Wanted(member, team, "participation", PARTICIPATION)
                   for team in event.teams for member in eligible_members(team)]
-        batch.items = _certificate_items(event, wanted, certificate_ids)
+        batch.items, batch.unissued = _certificate_items(event, wanted, certificate_ids, issue)
         batch.event["award_date"] = batch.event["date"]
-        if not batch.items:
+        if not batch.count:
             batch.blocked = "Add teams with their members first: participation certificates name each member."
     elif kind == "certificates":
         snapshot = db.session.execute(
@@ -120,8 +145,8 @@ def build_batch(event: Event, kind: str, *, judge: Judge | None = None, certific
                              "(Awards page, after locking scoring), then print them here.")
             return batch
         batch.event["award_date"] = batch.event["date"] or long_date(snapshot.created_at.date())
-        batch.items = _certificate_items(event, _award_wanted(event, snapshot), certificate_ids)
-        if not batch.items:
+        batch.items, batch.unissued = _certificate_items(event, _award_wanted(event, snapshot), certificate_ids, issue)
+        if not batch.count:
             batch.blocked = "The award-winning teams have no members listed, so there is nobody to certify."
     else:
         raise KeyError(kind)
@@ -136,6 +161,10 @@ def _placard(team, qr_mm: int) -> dict:
 
 
 def _award_wanted(event: Event, snapshot: RankingSnapshot) -> list[Wanted]:
+    """A certificate per award and per member the team had when the awards were finalised.
+
+    Members added to the team afterwards did not win it; members since removed are left out.
+    """
     categories = {c.name: c for c in event.award_categories}
     teams = {t.id: t for t in event.teams}
     wanted = []
@@ -144,19 +173,27 @@ def _award_wanted(event: Event, snapshot: RankingSnapshot) -> list[Wanted]:
         if team is None:
             continue
         subject = award_subject(category.id) if category else f"award:{award['category']}"[:40]
-        wanted.extend(Wanted(member, team, "award", subject, award["category"]) for member in eligible_members(team))
+        members = eligible_members(team)
+        if "member_ids" in award:  # snapshots made before members were recorded use today's team
+            members = [m for m in members if m.id in set(award["member_ids"])]
+        wanted.extend(Wanted(member, team, "award", subject, award["category"]) for member in members)
     return wanted
 
 
-def _certificate_items(event: Event, wanted: list[Wanted], only: list[int] | None) -> list[dict]:
+def _certificate_items(event: Event, wanted: list[Wanted], only: list[int] | None,
+                       issue: bool) -> tuple[list[dict], int]:
+    """The items of the certificates to print, and how many are still to be issued (issue=False)."""
     items = []
-    for certificate in issue_certificates(event, wanted):
-        if certificate is None or (only is not None and certificate.id not in only):
+    certificates = issue_certificates(event, wanted) if issue else planned_certificates(event, wanted)
+    unissued = sum(1 for c in certificates if c is NOT_ISSUED)
+    for certificate, want in zip(certificates, wanted):
+        if certificate is None or certificate is NOT_ISSUED or (only is not None and certificate.id not in only):
             continue
         code = certificate_code(certificate)
         url = certificate_url(code)
-        items.append({"id": certificate.id, "kind": certificate.kind, "recipient": certificate.recipient,
-                      "team": certificate.team_name, "project": certificate.project, "award": certificate.award,
+        # Today's names (issue_certificates copies them onto the row; a plan must not lag behind).
+        items.append({"id": certificate.id, "kind": want.kind, "recipient": want.member.name, "team": want.team.name,
+                      "project": want.team.project, "award": want.award,
                       "code": code, "url": url, "short_url": url.split("://", 1)[-1]})
-    return items
+    return items, unissued
 

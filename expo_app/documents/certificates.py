@@ -18,6 +18,7 @@ from ..models import Certificate, Event, Team, TeamMember, utcnow
 from .codes import make_certificate_code, read_certificate_code
 
 PARTICIPATION = "participation"
+NOT_ISSUED = object()  # planned_certificates: printing would issue this one first
 
 
 def award_subject(category_id: int) -> str:
@@ -30,9 +31,15 @@ def certificate_code(certificate: Certificate) -> str:
 
 
 def find_certificate(code: str) -> Certificate | None:
-    """The certificate a verification code names, or None for an unknown, malformed or forged one."""
-    certificate_id = read_certificate_code(current_app.config["SECRET_KEY"], (code or "").strip())
-    return db.session.get(Certificate, certificate_id) if certificate_id is not None else None
+    """The certificate a verification code names, or None for an unknown, malformed or forged one.
+
+    Codes made under an earlier secret key (SECRET_KEY_FALLBACKS) still verify: paper outlives keys.
+    """
+    for key in (current_app.config["SECRET_KEY"], *current_app.config.get("SECRET_KEY_FALLBACKS", [])):
+        certificate_id = read_certificate_code(key, (code or "").strip())
+        if certificate_id is not None:
+            return db.session.get(Certificate, certificate_id)
+    return None
 
 
 def eligible_members(team: Team) -> list[TeamMember]:
@@ -65,6 +72,16 @@ def _refresh_text(certificate: Certificate, wanted: Wanted) -> None:
     for field, value in text.items():
         if getattr(certificate, field) != value:
             setattr(certificate, field, value)
+
+
+def planned_certificates(event: Event, wanted: list[Wanted]) -> list[Certificate | object | None]:
+    """What issue_certificates would return, without writing: NOT_ISSUED for those it would issue."""
+    latest = _latest(event)
+    plan = []
+    for item in wanted:
+        certificate = latest.get((item.member.id, item.subject))
+        plan.append(NOT_ISSUED if certificate is None else None if certificate.revoked_at is not None else certificate)
+    return plan
 
 
 def issue_certificates(event: Event, wanted: list[Wanted]) -> list[Certificate | None]:
@@ -127,6 +144,8 @@ def replace_certificate(certificate: Certificate) -> Certificate:
         raise OperationError("Only a revoked certificate can be replaced: revoke it first.")
     if certificate.member_id is None:
         raise OperationError(f"{certificate.recipient} is no longer on the team, so there is nobody to issue it to.")
+    # Lock the revoked row: a double click on PostgreSQL must not issue two replacements.
+    db.session.refresh(certificate, with_for_update=True)
     newest = db.session.execute(
         db.select(db.func.max(Certificate.issue))
         .where(Certificate.member_id == certificate.member_id, Certificate.subject == certificate.subject)).scalar()

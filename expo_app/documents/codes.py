@@ -1,9 +1,11 @@
 """Certificate verification codes: an HMAC of the certificate's id under the server secret.
 
 A code reads `<id>-<16 characters>`. The characters are 80 bits of the MAC in an alphabet with no
-look-alikes (no 0/O, 1/I), so a code can be typed from paper and matched in any case. Nothing
-about the code is stored: the database alone cannot produce a working verification link, and a
-reprint of the same certificate carries the same code. Revocation is a flag on the row.
+look-alikes (no 0/O, 1/I), so a code can be typed from paper and matched in any case. The
+certificate table stores no code, and a reprint of the same certificate carries the same one.
+Revocation is a flag on the row. A code is a proof that a certificate is genuine, not a key to
+anything: it is printed on paper that the student hands to employers, so kept certificate PDFs
+(which print it) may sit in the database, unlike badges, whose links sign a judge in.
 """
 from __future__ import annotations
 

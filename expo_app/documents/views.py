@@ -1,10 +1,16 @@
-"""The organisers' printing pages: previews, PDF downloads, background renders, certificates."""
+"""The organisers' printing pages: previews, PDF downloads, background renders, certificates.
+
+A render never runs inside a database transaction: the views read what they need, commit (which
+also keeps the certificates a batch issued), render, and store a kept PDF in a new short
+transaction. On SQLite an open write transaction would hold judges' score saves for as long as
+the render takes.
+"""
 from __future__ import annotations
 
 import re
 import unicodedata
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..actions import run_confirmed, run_operation
 from ..admin.forms import ConfirmForm
@@ -17,18 +23,25 @@ from .forms import RevokeForm
 from .render import render_preview
 from .store import is_fresh, is_running, keep_pdf, kept_document, queue_render, render_batch, start_render
 
+bp = Blueprint("documents", __name__, url_prefix="/admin")
 KIND_PATH = "any(placards, badges, certificates, participation)"
 PREVIEW_ITEMS = {"placards": 4, "badges": 12, "certificates": 4, "participation": 4}
-bp = Blueprint("documents", __name__, url_prefix="/admin")
-NOUNS = {"placards": "placards", "badges": "badges", "certificates": "certificates", "participation": "certificates"}
+NOUNS = {"placards": "placard", "badges": "badge", "certificates": "certificate", "participation": "certificate"}
+# GETs that issue certificates (a preview or a download prints their codes).
+ISSUING = {"documents.preview", "documents.download", "documents.certificate_pdf"}
+
+
+@bp.before_request
+def _write_intent_for_issuing():
+    # Registered before the admin check, whose query opens the transaction: on SQLite a read
+    # transaction cannot always be upgraded to a write, so these take the write lock up front.
+    if request.endpoint in ISSUING:
+        write_intent.set(True)
 
 
 @bp.before_request
 @admin_required
 def _require_admin():
-    # Certificates are issued the first time a batch is built, even by a GET (a preview or a
-    # download): take SQLite's write lock up front rather than upgrade a read transaction later.
-    write_intent.set(True)
     return None
 
 
@@ -41,29 +54,23 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower()[:60] or "event"
 
 
-def _pdf_response(pdf: bytes, filename: str, cache: str = "private, no-store") -> Response:
+def _pdf_response(pdf: bytes, filename: str) -> Response:
     return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": cache})
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-store"})
 
 
-def _filename(event: Event, kind: str) -> str:
-    return f"{_slug(event.name)}-{kind}.pdf"
+def _back_to_printing(event_id: int, message: str, anchor: str | None = None):
+    flash(message, "error")
+    return redirect(url_for("documents.print_page", event_id=event_id, _anchor=anchor))
 
 
-def _build(event: Event, kind: str, **kwargs) -> Batch:
-    """Build the batch and commit the certificates it issued, before any slow rendering starts."""
-    batch = build_batch(event, kind, **kwargs)
-    db.session.commit()
-    return batch
-
-
-def _printable(event_id: int, kind: str) -> tuple[Event, Batch]:
-    """Load the event and build its batch, or send the organiser back with why nothing prints."""
+def _printable(event_id: int, kind: str, **kwargs) -> tuple[Event, Batch]:
+    """Load the event and build its batch (issuing certificates), or go back saying why nothing prints."""
     event = db.get_or_404(Event, event_id)
-    batch = _build(event, kind)
+    batch = build_batch(event, kind, **kwargs)
     if batch.blocked:
-        flash(batch.blocked, "error")
-        abort(redirect(url_for("documents.print_page", event_id=event.id)))
+        db.session.rollback()
+        abort(_back_to_printing(event.id, batch.blocked))
     return event, batch
 
 
@@ -72,10 +79,10 @@ def print_page(event_id):
     event = db.get_or_404(Event, event_id)
     rows = []
     for kind in KINDS.values():
-        batch = _build(event, kind.name)
-        kept = kept_document(event, kind.name) if kind.cacheable else None
+        batch = build_batch(event, kind.name, issue=False)  # read only: counting issues nothing
+        kept = kept_document(event.id, kind.name) if kind.cacheable else None
         rows.append({"kind": kind, "batch": batch, "kept": kept, "fresh": is_fresh(kept, batch),
-                     "running": is_running(kept),
+                     "running": is_running(kept), "noun": NOUNS[kind.name],
                      "inline": not kind.cacheable or batch.pages <= current_app.config["DOCUMENT_INLINE_PAGES"]})
     return render_template("documents/print.html", event=event, rows=rows, confirm=ConfirmForm(),
                            qr_mm=PLACARD_QR_MM[event.paper_size])
@@ -84,30 +91,37 @@ def print_page(event_id):
 @bp.route(f"/events/<int:event_id>/print/<{KIND_PATH}:kind>")
 def preview(event_id, kind):
     event, batch = _printable(event_id, kind)
+    db.session.commit()  # keep the certificates this issued
     shown = batch.items[:PREVIEW_ITEMS[kind]]
     context = {**batch.context(), "items": shown, "preview_bar": {
-        "back_url": url_for("documents.print_page", event_id=event.id), "shown": len(shown),
-        "total": len(batch.items), "noun": NOUNS[kind],
-        "download_url": url_for("documents.download", event_id=event.id, kind=kind)}}
+        "back_url": url_for("documents.print_page", event_id=event_id), "shown": len(shown),
+        "total": len(batch.items), "noun": NOUNS[kind] + ("" if len(batch.items) == 1 else "s"),
+        "download_url": url_for("documents.download", event_id=event_id, kind=kind)}}
     return render_preview(batch.kind.template, context, paper=batch.paper)
 
 
 @bp.route(f"/events/<int:event_id>/print/<{KIND_PATH}:kind>.pdf")
 def download(event_id, kind):
     event, batch = _printable(event_id, kind)
-    kept = kept_document(event, kind) if batch.kind.cacheable else None
+    filename, actor = f"{_slug(event.name)}-{kind}.pdf", _actor()
+    kept = kept_document(event_id, kind, with_pdf=True) if batch.kind.cacheable else None
     if is_fresh(kept, batch):
-        return _pdf_response(kept.pdf, _filename(event, kind))
+        pdf = kept.pdf
+        db.session.commit()
+        return _pdf_response(pdf, filename)
     if batch.kind.cacheable and batch.pages > current_app.config["DOCUMENT_INLINE_PAGES"]:
-        if is_running(kept):
-            return redirect(url_for("documents.status", event_id=event.id, kind=kind))
-        flash(f"{batch.kind.title}: {batch.pages} pages. Prepare the PDF first; it renders in the background.", "error")
-        return redirect(url_for("documents.print_page", event_id=event.id, _anchor=kind))
+        running = is_running(kept)
+        db.session.commit()
+        if running:
+            return redirect(url_for("documents.status", event_id=event_id, kind=kind))
+        return _back_to_printing(event_id, f"{batch.kind.title}: {batch.pages} pages. Prepare the PDF first; it "
+                                           "renders in the background.", kind)
+    db.session.commit()  # before the render: no transaction, so no lock, while pages are laid out
     result = render_batch(batch)
     if batch.kind.cacheable:
-        keep_pdf(event, batch, result, _actor())
+        keep_pdf(event_id, batch, result, actor)
         db.session.commit()
-    return _pdf_response(result.pdf, _filename(event, kind))
+    return _pdf_response(result.pdf, filename)
 
 
 @bp.route(f"/events/<int:event_id>/print/<{KIND_PATH}:kind>/prepare", methods=["POST"])
@@ -115,19 +129,17 @@ def prepare(event_id, kind):
     if not KINDS[kind].cacheable:
         abort(404)
     if not ConfirmForm().validate_on_submit():
-        flash("This button's form had expired: nothing changed. Try again.", "error")
-        return redirect(url_for("documents.print_page", event_id=event_id))
-    event, batch = _printable(event_id, kind)
-    kept = kept_document(event, kind)
-    if is_fresh(kept, batch):
+        return _back_to_printing(event_id, "This button's form had expired: nothing changed. Try again.")
+    event, batch = _printable(event_id, kind, issue=False)
+    if is_fresh(kept_document(event_id, kind), batch):
+        db.session.rollback()
         flash(f"{batch.kind.title} are ready: nothing changed since they were rendered.", "success")
-        return redirect(url_for("documents.status", event_id=event.id, kind=kind))
-    already = is_running(kept)
-    document_id = queue_render(event, batch, _actor()).id
-    db.session.commit()  # before the render: an inline one opens its own session
-    if not already:
-        start_render(current_app._get_current_object(), document_id)
-    return redirect(url_for("documents.status", event_id=event.id, kind=kind))
+    else:
+        queued = queue_render(event, batch, _actor())
+        db.session.commit()  # before the render: an inline one opens its own session
+        if queued is not None:
+            start_render(current_app._get_current_object(), queued)
+    return redirect(url_for("documents.status", event_id=event_id, kind=kind))
 
 
 @bp.route(f"/events/<int:event_id>/print/<{KIND_PATH}:kind>/status")
@@ -135,7 +147,7 @@ def status(event_id, kind):
     event = db.get_or_404(Event, event_id)
     if not KINDS[kind].cacheable:
         abort(404)
-    document = kept_document(event, kind)
+    document = kept_document(event.id, kind)
     running = is_running(document)
     stalled = document is not None and document.state in ("queued", "rendering") and not running
     response = Response(render_template("documents/status.html", event=event, kind=KINDS[kind], document=document,
@@ -150,8 +162,9 @@ def judge_badge(judge_id):
     if judge.revoked_at is not None:
         flash(f"{judge.name}'s badge is withdrawn: put it back in service before printing it.", "error")
         return redirect(url_for("admin.edit_judge", judge_id=judge.id))
-    batch = _build(judge.event, "badges", judge=judge)
+    batch = build_batch(judge.event, "badges", judge=judge)
     filename = f"badge-{_slug(judge.name)}-{judge.token_version}.pdf"
+    db.session.rollback()  # nothing was written; no transaction while the sheet is laid out
     return _pdf_response(render_batch(batch).pdf, filename)
 
 
@@ -174,14 +187,19 @@ def certificates(event_id):
 @bp.route("/certificates/<int:certificate_id>.pdf")
 def certificate_pdf(certificate_id):
     certificate = db.get_or_404(Certificate, certificate_id)
+    back = url_for("documents.certificates", event_id=certificate.event_id)
     if certificate.revoked_at is not None or certificate.member_id is None:
         flash("A revoked certificate, or one whose person left the team, is not printed again.", "error")
-        return redirect(url_for("documents.certificates", event_id=certificate.event_id))
+        return redirect(back)
     kind = "certificates" if certificate.kind == "award" else "participation"
-    batch = _build(certificate.event, kind, certificate_ids=[certificate.id])
+    event, batch = _printable(certificate.event_id, kind, certificate_ids=[certificate.id])
     if not batch.items:
-        abort(404)
+        db.session.rollback()
+        flash(f"{certificate.recipient} no longer gets this certificate (moved to another team, or not in the "
+              "final awards), so it is not printed again.", "error")
+        return redirect(back)
     filename = f"certificate-{_slug(certificate.recipient)}-{certificate.id}.pdf"
+    db.session.commit()
     return _pdf_response(render_batch(batch).pdf, filename)
 
 
@@ -201,7 +219,8 @@ def revoke(certificate_id):
 @bp.route("/certificates/<int:certificate_id>/replace", methods=["POST"])
 def replace(certificate_id):
     certificate = db.get_or_404(Certificate, certificate_id)
+    event_id, recipient = certificate.event_id, certificate.recipient
     run_confirmed(lambda: replace_certificate(certificate),
-                  f"A new certificate for {certificate.recipient}, with a new code: print it from this list.")
-    return redirect(url_for("documents.certificates", event_id=certificate.event_id))
+                  f"A new certificate for {recipient}, with a new code: print it from this list.")
+    return redirect(url_for("documents.certificates", event_id=event_id))
 

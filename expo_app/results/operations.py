@@ -137,6 +137,8 @@ def finalise_awards(event: Event, actor: str, suggestions: dict) -> RankingSnaps
         "awards": [{"category": c.name, "kind": c.kind, "place": c.place,
                     "criterion": c.criterion.name if c.criterion else None, "team": c.award.team.name,
                     "team_id": c.award.team_id, "reason": c.award.reason,
+                    # Who was on the team when it won: the award certificates go to them.
+                    "member_ids": [m.id for m in c.award.team.members],
                     "followed_suggestion": c.award.followed_suggestion} for c in event.award_categories],
     })
     db.session.add(snapshot)

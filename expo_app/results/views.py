@@ -1,12 +1,11 @@
 """Live dashboard, ranking export and awards (organisers only)."""
-from flask import Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from wtforms.fields import SelectChoice
 
 from ..actions import run_confirmed, run_operation
 from ..admin.forms import ConfirmForm
 from ..auth.session import admin_required, current_admin
-from ..documents.batches import build_batch
-from ..documents.store import queue_render, start_render
+from ..documents.store import render_award_certificates
 from ..extensions import db
 from ..models import AwardCategory, Event, RankingSnapshot
 from ..scoring.csvio import format_ranking_csv
@@ -139,17 +138,6 @@ def delete_award_category(category_id):
     return redirect(url_for("results.awards", event_id=event_id))
 
 
-def _start_certificates(event: Event) -> None:
-    """Render the award certificates once, now, so that the morning's download is instant."""
-    batch = build_batch(event, "certificates")
-    if batch.blocked:
-        return
-    document_id = queue_render(event, batch, _actor()).id
-    db.session.commit()  # before the render: an inline one opens its own session
-    start_render(current_app._get_current_object(), document_id)
-    flash("Their certificates are being rendered in the background: print them from the Printing page.", "success")
-
-
 @bp.route("/events/<int:event_id>/awards/finalise", methods=["POST"])
 def finalise_awards(event_id):
     event = db.get_or_404(Event, event_id)
@@ -157,7 +145,10 @@ def finalise_awards(event_id):
     if form.validate_on_submit():
         if run_confirmed(lambda: ops.finalise_awards(event, _actor(), award_suggestions(event)),
                          "The awards are final; the ranking is frozen for certificates and grades."):
-            _start_certificates(event)
+            # Rendered once, now, so that the morning's download is instant.
+            message = render_award_certificates(event, _actor())
+            if message:
+                flash(message, "success")
     else:
         for message in form.understood.errors or ["This form had expired: nothing changed. Try again."]:
             flash(message, "error")

@@ -34,6 +34,7 @@ def upgrade():
     sa.Column('error', sa.String(length=500), nullable=False),
     sa.Column('render_seconds', sa.Double(), nullable=True),
     sa.Column('requested_by', sa.String(length=300), nullable=False),
+    sa.Column('claim', sa.String(length=32), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('heartbeat_at', sa.DateTime(), nullable=False),
     sa.Column('finished_at', sa.DateTime(), nullable=True),

@@ -349,7 +349,8 @@ def test_a_running_render_shows_progress_and_a_dead_one_can_be_restarted(app, cl
     url = f"/admin/events/{admin['event']}/print/participation"
     with app.app_context():
         event = _event(app, admin["event"])
-        document = queue_render(event, build_batch(event, "participation"), "admin: test")
+        queued = queue_render(event, build_batch(event, "participation"), "admin: test")
+        document = db.session.get(RenderedDocument, queued.document_id)
         document.state, document.pages_done = "rendering", 20
         db.session.commit()
         document_id = document.id
@@ -357,7 +358,7 @@ def test_a_running_render_shows_progress_and_a_dead_one_can_be_restarted(app, cl
     assert "Rendering 20 of 35 pages" in page and '<meta http-equiv="refresh" content="2">' in page
     assert client.get(f"{url}.pdf").headers["Location"].endswith("/status")
     with app.app_context():
-        db.session.get(type(document), document_id).heartbeat_at = utcnow() - timedelta(minutes=5)
+        db.session.get(RenderedDocument, document_id).heartbeat_at = utcnow() - timedelta(minutes=5)
         db.session.commit()
     page = client.get(f"{url}/status").get_data(as_text=True)
     assert "This render stopped (20 of 35 pages)" in page and "Prepare PDF again" in page
@@ -460,3 +461,108 @@ def test_a_200_team_event_prints_600_certificates_200_placards_and_9_badge_sheet
     assert len(placards) == 200 and "Team 200" in placards[-1]
     badges = pdf_pages(client.get(f"{url}/badges.pdf").data)
     assert len(badges) == 9 and badges[-1].count("Scan to start judging") == 2
+
+
+# --- what the review of this feature found ---------------------------------------------------------
+
+def test_the_printing_page_counts_without_issuing_anything(app, client, admin):
+    page = " ".join(client.get(f"/admin/events/{admin['event']}/print").get_data(as_text=True).split())
+    assert "35 certificates, 35 pages." in page
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Certificate.id))).scalar() == 0
+    client.get(f"/admin/events/{admin['event']}/print/participation")  # a preview prints codes: issues them
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Certificate.id))).scalar() == 35
+
+
+@pytest.fixture
+def lock_probe(app, monkeypatch):
+    """Makes every render first write through another connection that will not wait for a lock."""
+    import sqlalchemy as sa
+
+    from expo_app.documents import store
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    args = {"timeout": 0} if url.startswith("sqlite") else {"options": "-c lock_timeout=100"}
+    probe = sa.create_engine(url, connect_args=args)
+    writes = []
+    real = store.render_pdf
+
+    def render_after_a_write(*a, **k):
+        with probe.begin() as conn:  # fails with "database is locked" if the request holds the lock
+            conn.execute(sa.text("UPDATE event SET venue = venue"))
+        writes.append(True)
+        return real(*a, **k)
+
+    monkeypatch.setattr(store, "render_pdf", render_after_a_write)
+    yield writes
+    probe.dispose()
+
+
+def test_no_database_lock_is_held_while_pages_are_laid_out(app, client, admin, runner, lock_probe, tmp_path):
+    """Judges keep saving scores while a batch renders (on SQLite a held write lock would stop them)."""
+    event_url = f"/admin/events/{admin['event']}/print"
+    assert client.get(f"{event_url}/participation.pdf").status_code == 200
+    assert client.get(f"{event_url}/badges.pdf").status_code == 200
+    assert client.get(f"/admin/judges/{admin['judges'][0]}/badge.pdf").status_code == 200
+    with app.app_context():
+        certificate_id = db.session.execute(db.select(Certificate.id)).scalars().first()
+    assert client.get(f"/admin/certificates/{certificate_id}.pdf").status_code == 200
+    assert runner.invoke(args=["print", "placards", "--out", str(tmp_path / "p.pdf")]).exit_code == 0
+    app.config["DOCUMENT_INLINE_PAGES"] = 10
+    with app.app_context():  # the kept placards go stale
+        team = db.session.get(Team, admin["teams"][0])
+        team.project = "A new title"
+        db.session.commit()
+    client.post(f"{event_url}/placards/prepare")  # the background path (inline in tests)
+    assert len(lock_probe) == 6
+
+
+def test_award_certificates_go_to_the_team_as_it_was_when_finalised(app, client, finalised):
+    with app.app_context():
+        award = _snapshot_awards(_event(app, finalised["event"]))[0]
+        team = db.session.get(Team, award["team_id"])
+        before = [m.name for m in team.members]
+        save_team(team.event, team, name=team.name, project=team.project, table_number=team.table_number,
+                  members=[(m.name, m.email) for m in team.members] + [("Late Joiner", "late@students.example.edu")])
+        db.session.commit()
+    pages = pdf_pages(client.get(f"/admin/events/{finalised['event']}/print/certificates.pdf").data)
+    assert not any("Late Joiner" in page for page in pages)
+    assert sum(award["category"] in page and award["team"] in page for page in pages) == len(before)
+
+
+def test_codes_made_under_an_earlier_secret_key_still_verify(app, client, admin):
+    client.get(f"/admin/events/{admin['event']}/print/participation")
+    with app.app_context():
+        code = build_batch(_event(app, admin["event"]), "participation").items[0]["code"]
+        db.session.commit()
+    old_key = app.config["SECRET_KEY"]
+    app.config["SECRET_KEY"] = "a-brand-new-secret-key-after-rotation-" + "x" * 16
+    assert app.test_client().get(f"/v/{code}").status_code == 404
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    page = app.test_client().get(f"/v/{code}").get_data(as_text=True)
+    assert "Valid certificate" in page
+
+
+def test_a_superseded_render_stops_and_leaves_the_row_to_the_newer_one(app, admin):
+    from expo_app.documents.store import Queued, queue_render, run_render
+
+    with app.app_context():
+        event = _event(app, admin["event"])
+        old = queue_render(event, build_batch(event, "participation", issue=False), "admin: first")
+        db.session.commit()
+        document = db.session.get(RenderedDocument, old.document_id)
+        document.heartbeat_at = document.heartbeat_at.replace(year=2000)  # its process died
+        db.session.commit()
+        new = queue_render(event, build_batch(event, "participation", issue=False), "admin: second")
+        db.session.commit()
+        assert new is not None and new.claim != old.claim and new.document_id == old.document_id
+    run_render(app, old)  # the old worker wakes up: its claim is gone, it does nothing
+    with app.app_context():
+        document = db.session.get(RenderedDocument, new.document_id)
+        assert (document.state, document.claim, document.requested_by) == ("queued", new.claim, "admin: second")
+    run_render(app, new)
+    with app.app_context():
+        document = db.session.get(RenderedDocument, new.document_id)
+        assert (document.state, document.pages_total, document.claim) == ("ready", 35, "")
+    assert isinstance(new, Queued)

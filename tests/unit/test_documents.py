@@ -233,3 +233,35 @@ def test_very_long_names_shrink_or_wrap_and_never_leave_the_page(render_app, pap
         for page, x, y, text in text_positions(result.pdf):
             width, height = (s * 72 / 25.4 for s in sizes[page])
             assert -1 <= x <= width and -1 <= y <= height, (batch.kind.name, text)
+
+
+WORDINGS = {
+    "sentence": "Reproducible observable scalable machine learning operations with great care ",
+    "title case": "Warehouse-Scale Model Monitoring With Drift Alarms, Weekly Audits And Dashboards ",
+    "random words": " ".join("".join(__import__("random").Random(n).choices("abcdefghijklmnopqrstuvwxyzMW", k=2 + n % 12))
+                             for n in range(60)) + " ",
+}
+
+
+@pytest.mark.parametrize("wording", WORDINGS)
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_text_at_every_allowed_length_shows_whole(render_app, paper, wording):
+    """The form limits (team 120, project 300, names 120, affiliation 200, event 200, venue 200,
+    signer 120 and title 200): every line of every field is inside its box, none cut off."""
+    from expo_app.documents.render import _layout
+    from tests.pdfs import clipped_text
+
+    text = lambda n: (WORDINGS[wording] * 10)[:n].strip()  # noqa: E731
+    event = {"name": text(200), "date": "30 September 2026", "award_date": "30 September 2026",
+             "venue": text(200), "instructor_name": text(120), "instructor_title": text(200)}
+    batches = [
+        _batch("placards", [_placard(text(120), text(300), 100000)], paper),
+        _batch("badges", [_badge(text(120), text(200))], paper),
+        _batch("certificates", [_certificate(text(120), text(120), text(300), text(120), "award")], paper),
+        _batch("participation", [_certificate(text(120), text(120), text(300))], paper),
+    ]
+    for batch in batches:
+        batch.event.update(event)
+        document = _layout(batch.kind.template, batch.context(), paper)
+        assert len(document.pages) == batch.pages
+        assert clipped_text(document) == [], batch.kind.name
