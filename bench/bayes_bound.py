@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
-from ranking import SCENARIOS, mean_se  # noqa: E402
+from ranking import BOUND_GAIN_GOAL, SCENARIOS, mean_se  # noqa: E402
 
 from expo_app.scoring.ranking import analyse  # noqa: E402
 from expo_app.scoring.simulate import (  # noqa: E402
@@ -287,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     adjusted, bound = sums["adjusted"] / sums["gap"], sums["bound"] / sums["gap"]
     print(f"all       | gap closed (sum over scenarios): adjusted {adjusted:.1%}, Bayes bound {bound:.1%}; "
           f"adjusted reaches {adjusted / bound:.0%} of the bound's gain")
+    verdict = "PASS" if adjusted / bound >= BOUND_GAIN_GOAL else "FAIL"
+    print(f"{verdict} adjusted reaches {adjusted / bound:.1%} of the Bayes bound's gain over raw "
+          f"(goal >= {BOUND_GAIN_GOAL:.0%}; for information, {adjusted:.1%} of the raw-to-oracle gap)")
     print(f"bench took {time.perf_counter() - started:.1f} s")
     return 0
 

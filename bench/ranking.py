@@ -43,7 +43,9 @@ SCENARIOS = (
 SEEDS, QUICK_SEEDS = 200, 12
 DRAWS = 1000
 COVERAGE_GOAL = (0.85, 0.97)
-GAP_CLOSED_GOAL = 0.80
+# The goal on accuracy is against the Bayes bound (bench/bayes_bound.py, `make bench-bound`):
+# `adjusted` must close at least this share of the gain the bound achieves over raw.
+BOUND_GAIN_GOAL = 0.95
 SPEED_CASES = ((40, 20, 5, 0.3), (200, 60, 6, 3.0))  # teams, judges, judges per team, goal in seconds
 
 
@@ -139,12 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(verdicts))
     closed = gain_sum / gap_sum if gap_sum > 0 else float("nan")
-    verdict = "PASS" if closed >= GAP_CLOSED_GOAL else "FAIL"
-    print(f"{verdict} adjusted closes {closed:.1%} of the raw-to-oracle gap in Kendall's tau "
-          f"(sum over scenarios; goal >= {GAP_CLOSED_GOAL:.0%})")
-    print(f"     (for reference, not a goal: {gain_sum / bias_gap_sum:.1%} of the gap to an oracle that knows "
-          f"offsets and scales but treats all judges' noise as equal)")
-    print("     (what any method could reach on these expos: bench/bayes_bound.py, make bench-bound)")
+    print(f"INFO adjusted closes {closed:.1%} of the raw-to-oracle gap in Kendall's tau (sum over scenarios; "
+          f"{gain_sum / bias_gap_sum:.1%} of the gap to an oracle that treats all judges' noise as equal)")
+    print(f"     The accuracy goal is against the best any method could do on these expos: adjusted must reach "
+          f">= {BOUND_GAIN_GOAL:.0%} of the Bayes bound's gain over raw. `make bench-bound` measures it and "
+          "prints its PASS/FAIL line.")
     overall = float(np.mean(coverage_all))
     verdict = "PASS" if COVERAGE_GOAL[0] <= overall <= COVERAGE_GOAL[1] else "FAIL"
     print(f"{verdict} 90% rank intervals cover the true rank {overall:.1%} of the time overall "
