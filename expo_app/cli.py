@@ -278,7 +278,27 @@ def print_documents(kind, out, judge_selector, fresh, event_selector):
     click.echo(f"Wrote {out}: {pages} in {result.seconds:.1f} s ({result.pages / result.seconds:.0f} pages/s).")
 
 
-COMMANDS = [print_documents, rank, init_db, create_admin, seed_demo, sign_in_info, import_teams, import_judges, judge_links, team_links,
+@click.command("export-grades")
+@click.option("--format", "fmt", type=click.Choice(["csv", "canvas", "moodle"]), default="csv", show_default=True)
+@click.option("--draft", is_flag=True, help="Before the awards are final: export from the live ranking, every row DRAFT.")
+@click.option("--assignment", default="MLOps Innovation Expo", show_default=True,
+              help="The grade column's name (Canvas and Moodle).")
+@event_option
+@output_option
+@with_appcontext
+def export_grades(fmt, draft, assignment, event_selector, output):
+    """One grade row per team member, from the final awards (csv, canvas or moodle)."""
+    from .actions import OperationError
+    from .results.grades import export_grades as build
+
+    try:
+        text = build(_event(event_selector), fmt, draft=draft, assignment=assignment)
+    except OperationError as exc:
+        raise click.ClickException(str(exc).replace("export a draft", "export a draft with --draft")) from None
+    _emit(text, output)
+
+
+COMMANDS = [export_grades, print_documents, rank, init_db, create_admin, seed_demo, sign_in_info, import_teams, import_judges, judge_links, team_links,
             export_scores]
 
 

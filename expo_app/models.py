@@ -51,6 +51,8 @@ class Event(db.Model):
     paper_size: Mapped[str] = mapped_column(db.String(10), default="A4")
     instructor_name: Mapped[str] = mapped_column(db.String(120), default="")
     instructor_title: Mapped[str] = mapped_column(db.String(200), default="")
+    # The letter scale as [[letter, minimum percent], ...], best first; None: the syllabus scale.
+    grade_scale: Mapped[list | None] = mapped_column(db.JSON)
     # Set when the organiser finalises the awards: the ranking snapshot is frozen from then on.
     awards_finalised_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -150,6 +152,10 @@ class TeamMember(db.Model):
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(db.String(120))
     email: Mapped[str] = mapped_column(db.String(254))
+    # The university's student (SIS) id, for the gradebook export; may be empty.
+    student_id: Mapped[str] = mapped_column(db.String(64), default="")
+    # Marked not present by the organiser: no Expo grade and no participation certificate.
+    present: Mapped[bool] = mapped_column(default=True)
 
     team: Mapped[Team] = relationship(back_populates="members")
 

@@ -9,18 +9,22 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 TEAM_COLUMNS = ("team", "project", "table", "member", "email")
+TEAM_OPTIONAL = ("student_id", "present")
 JUDGE_COLUMNS = ("name", "email", "affiliation")
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 # The database's column sizes, and the largest table number (the forms allow the same).
-MAX_NAME, MAX_EMAIL, MAX_TABLE = 120, 254, 100_000
+MAX_NAME, MAX_EMAIL, MAX_TABLE, MAX_STUDENT_ID = 120, 254, 100_000, 64
+PRESENT_WORDS = {"yes": True, "y": True, "true": True, "1": True, "present": True,
+                 "no": False, "n": False, "false": False, "0": False, "absent": False, "not present": False}
 
 TEAMS_TEMPLATE = (
-    "team,project,table,member,email\r\n"
-    "Drift Busters,Real-time drift detection for fraud models,1,Ada Lovelace,ada@example.edu\r\n"
-    "Drift Busters,Real-time drift detection for fraud models,1,Alan Turing,alan@example.edu\r\n"
-    "Pipeline Pilots,Reproducible retraining on Vertex AI,2,Grace Hopper,grace@example.edu\r\n"
+    "team,project,table,member,email,student_id,present\r\n"
+    "Drift Busters,Real-time drift detection for fraud models,1,Ada Lovelace,ada@example.edu,001234567,yes\r\n"
+    "Drift Busters,Real-time drift detection for fraud models,1,Alan Turing,alan@example.edu,001234568,yes\r\n"
+    "Pipeline Pilots,Reproducible retraining on Vertex AI,2,Grace Hopper,grace@example.edu,001234569,no\r\n"
 )
 JUDGES_TEMPLATE = (
     "name,email,affiliation\r\n"
@@ -37,13 +41,23 @@ class CsvImportError(ValueError):
         self.errors = errors
 
 
+class MemberRow(NamedTuple):
+    """A member as a file or form gives it; None: that column was not given (leave it as it is)."""
+
+    name: str
+    email: str
+    line: int = 0
+    student_id: str | None = None
+    present: bool | None = None
+
+
 @dataclass
 class TeamRow:
     name: str
     project: str
     table: int
     line: int
-    members: list[tuple[str, str, int]] = field(default_factory=list)  # (name, email, line)
+    members: list[MemberRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -54,7 +68,7 @@ class JudgeRow:
     line: int
 
 
-def _records(data: bytes | str, columns: tuple[str, ...], required: tuple[str, ...]):
+def _records(data: bytes | str, columns: tuple[str, ...], required: tuple[str, ...], optional: tuple[str, ...] = ()):
     """Yield (line number, row dict) for each non-blank record; raise CsvImportError on a bad header."""
     if isinstance(data, bytes):
         try:
@@ -77,7 +91,7 @@ def _records(data: bytes | str, columns: tuple[str, ...], required: tuple[str, .
     if missing:
         raise CsvImportError([f"Line 1: the header must name the columns {','.join(columns)} "
                               f"(missing: {', '.join(missing)})."])
-    index = {name: header.index(name) for name in columns if name in header}
+    index = {name: header.index(name) for name in columns + optional if name in header}
     line = reader.line_num + 1
     while True:
         try:
@@ -102,7 +116,7 @@ def parse_teams_csv(data: bytes | str) -> list[TeamRow]:
     teams: dict[str, TeamRow] = {}
     tables: dict[int, str] = {}
     emails: dict[str, int] = {}
-    for line, row in _records(data, TEAM_COLUMNS, ("team", "table")):
+    for line, row in _records(data, TEAM_COLUMNS, ("team", "table"), TEAM_OPTIONAL):
         name, project = row["team"], row.get("project", "")
         member, email = row.get("member", ""), row.get("email", "").lower()
         problems = []
@@ -129,6 +143,15 @@ def parse_teams_csv(data: bytes | str) -> list[TeamRow]:
             problems.append(f"member {member} has no e-mail address")
         if email and not member:
             problems.append(f"e-mail {email} has no member name")
+        student_id = row.get("student_id", "") or None
+        if student_id and len(student_id) > MAX_STUDENT_ID:
+            problems.append(f"the student id is longer than {MAX_STUDENT_ID} characters")
+        present_text = " ".join(row.get("present", "").lower().split())
+        present = PRESENT_WORDS.get(present_text) if present_text else None
+        if present_text and present is None:
+            problems.append(f"present '{row['present']}' is not yes or no")
+        if (student_id or present_text) and not email:
+            problems.append("student_id and present describe a member: give the member and e-mail too")
         if problems:
             errors.append(f"Line {line}: " + "; ".join(problems) + ".")
             continue
@@ -149,7 +172,7 @@ def parse_teams_csv(data: bytes | str) -> list[TeamRow]:
                 errors.append(f"Line {line}: {email} is already listed on line {emails[email]}.")
                 continue
             emails[email] = line
-            team.members.append((member, email, line))
+            team.members.append(MemberRow(member, email, line, student_id, present))
     if errors:
         raise CsvImportError(errors)
     if not teams:

@@ -1,24 +1,12 @@
 """CSV exports shared by the admin pages and the CLI. Every cell goes through csv_safe."""
 from __future__ import annotations
 
-import csv
-import io
-
 from ..extensions import db
 from ..links import judge_sign_in_url, public_url, team_url  # noqa: F401 - re-exported for the views and CLI
 from ..models import Event, Judge, Score, Team
-from ..scoring.csvio import csv_safe
+from ..scoring.csvio import to_csv  # noqa: F401 - re-exported
 
 SCORE_COLUMNS = ("judge", "team", "criterion", "score", "absent", "updated_at")
-
-
-def to_csv(header, rows) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([csv_safe(cell) for cell in row])
-    return buffer.getvalue()
 
 
 def score_rows(event: Event) -> list[tuple]:

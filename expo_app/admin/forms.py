@@ -19,7 +19,18 @@ class EventForm(FlaskForm):
                                   description="The instructor's or organiser's name under the signature line.")
     instructor_title = StringField("Signer's title", validators=[Optional(), Length(max=200)],
                                    description="For example: Instructor, Graduate MLOps course.")
+    grade_scale = TextAreaField("Letter scale", validators=[Optional(), Length(max=2000)],
+                                description="One letter and its minimum percent per line, best first, ending at 0 "
+                                            "(the syllabus scale: A 94, A- 88, ..., C- 52, F 0).")
     submit = SubmitField("Save event")
+
+    def validate_grade_scale(self, field):
+        from ..scoring.grades import ScaleError, parse_scale
+
+        try:
+            parse_scale(field.data)
+        except ScaleError as exc:
+            raise ValidationError(" ".join(exc.errors)) from None
 
 
 class ScoringStateForm(FlaskForm):
@@ -51,7 +62,7 @@ class TeamForm(FlaskForm):
     table_number = IntegerField("Table number", validators=[DataRequired(message="Give a table number of 1 or more."),
                                                             NumberRange(min=1, max=100000)])
     members = TextAreaField("Members", validators=[Optional(), Length(max=8000)],
-                            description="One per line: Name <email>")
+                            description="One per line: Name <email>, optionally followed by the student id")
     submit = SubmitField("Save team")
 
 

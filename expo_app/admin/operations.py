@@ -8,7 +8,7 @@ from ..extensions import db
 from ..models import (SCORING_STATES, Award, Criterion, CriterionLevel, Event, Judge, Score, ScoreValue, Team,
                       TeamMember, utcnow)
 from ..scoring.rubric import parse_descriptors
-from .csv_import import CsvImportError, JudgeRow, TeamRow
+from .csv_import import CsvImportError, JudgeRow, MemberRow, TeamRow
 
 # The four judging criteria of the MLOps Innovation Expo (syllabus), each on a 1-5 scale.
 DEFAULT_RUBRIC = [
@@ -153,30 +153,33 @@ def delete_criterion(criterion: Criterion) -> None:
     db.session.flush()
 
 
-def parse_members(text: str) -> list[tuple[str, str]]:
-    """Members typed one per line as `Name <email>` or `Name, email`."""
-    from .csv_import import EMAIL, MAX_EMAIL, MAX_NAME
+def parse_members(text: str) -> list[MemberRow]:
+    """Members typed one per line as `Name <email>` (optionally followed by the student id) or `Name, email`."""
+    from .csv_import import EMAIL, MAX_EMAIL, MAX_NAME, MAX_STUDENT_ID
 
     members, errors, seen = [], [], set()
     for lineno, line in enumerate((text or "").splitlines(), start=1):
         line = line.strip()
         if not line:
             continue
-        if "<" in line and line.endswith(">"):
-            name, _, email = line[:-1].rpartition("<")
+        student_id = ""
+        if "<" in line and ">" in line:
+            before, _, student_id = line.rpartition(">")
+            name, _, email = before.rpartition("<")
+            student_id = student_id.strip()
         else:
             name, _, email = line.rpartition(",")
         name, email = name.strip().strip(","), email.strip().lower()
-        if len(name) > MAX_NAME or len(email) > MAX_EMAIL:
+        if len(name) > MAX_NAME or len(email) > MAX_EMAIL or len(student_id) > MAX_STUDENT_ID:
             errors.append(f"Member line {lineno}: names have at most {MAX_NAME} characters, "
-                          f"e-mails at most {MAX_EMAIL}.")
+                          f"e-mails at most {MAX_EMAIL}, student ids at most {MAX_STUDENT_ID}.")
         elif not name or not EMAIL.match(email):
             errors.append(f"Member line {lineno}: write it as 'Name <email>'.")
         elif email in seen:
             errors.append(f"Member line {lineno}: {email} is listed twice.")
         else:
             seen.add(email)
-            members.append((name, email))
+            members.append(MemberRow(name, email, lineno, student_id))
     if errors:
         raise OperationError(" ".join(errors))
     return members
@@ -202,16 +205,30 @@ def save_team(event: Event, team: Team | None, *, name: str, project: str, table
     return team
 
 
-def _set_members(team: Team, members: list[tuple[str, str]], replace: bool) -> None:
+def _set_members(team: Team, members, replace: bool) -> None:
+    """Add or update members by e-mail; a student id or presence of None leaves the member's as it is."""
     by_email = {m.email: m for m in team.members}
-    for name, email in members:
-        if email in by_email:
-            by_email.pop(email).name = name
-        else:
-            team.members.append(TeamMember(name=name, email=email))
+    for data in members:
+        data = data if isinstance(data, MemberRow) else MemberRow(*data)
+        member = by_email.pop(data.email, None)
+        if member is None:
+            member = TeamMember(email=data.email, student_id="", present=True)
+            team.members.append(member)
+        member.name = data.name
+        if data.student_id is not None:
+            member.student_id = data.student_id
+        if data.present is not None:
+            member.present = data.present
     if replace:
         for gone in by_email.values():
             team.members.remove(gone)
+
+
+def set_member_present(member: TeamMember, present: bool) -> TeamMember:
+    """Mark a member present at the expo or not (not present: no Expo grade, no participation certificate)."""
+    member.present = present
+    db.session.flush()
+    return member
 
 
 def delete_team(team: Team) -> None:
@@ -292,7 +309,7 @@ def import_teams(event: Event, rows: list[TeamRow]) -> tuple[int, int]:
         else:
             updated += 1
         team.project, team.table_number = row.project, row.table
-        _set_members(team, [(n, e) for n, e, _line in row.members], replace=False)
+        _set_members(team, row.members, replace=False)
     db.session.flush()
     return added, updated
 

@@ -5,7 +5,8 @@ from ..actions import OperationError, run_confirmed, run_operation
 from ..auth.session import admin_required
 from ..documents.qr import qr_svg
 from ..extensions import db
-from ..models import Criterion, Event, Judge, Team
+from ..models import Criterion, Event, Judge, Team, TeamMember
+from ..scoring.grades import SYLLABUS_SCALE, format_scale, parse_scale, scale_from_setting
 from ..scoring.rubric import format_descriptors
 from . import bp, operations as ops
 from .csv_import import JUDGES_TEMPLATE, TEAMS_TEMPLATE, CsvImportError, parse_judges_csv, parse_teams_csv
@@ -81,12 +82,16 @@ def event(event_id):
 def event_settings(event_id):
     event = _get(Event, event_id)
     form = EventForm(obj=event)
+    if request.method == "GET":
+        form.grade_scale.data = format_scale(scale_from_setting(event.grade_scale))
     if form.validate_on_submit():
         event.name, event.held_on = form.name.data.strip(), form.held_on.data
         event.venue, event.judges_per_team = (form.venue.data or "").strip(), form.judges_per_team.data
         event.paper_size = form.paper_size.data
         event.instructor_name = (form.instructor_name.data or "").strip()
         event.instructor_title = (form.instructor_title.data or "").strip()
+        scale = parse_scale(form.grade_scale.data) if (form.grade_scale.data or "").strip() else SYLLABUS_SCALE
+        event.grade_scale = None if scale == SYLLABUS_SCALE else [list(step) for step in scale]
         db.session.commit()
         flash("Event saved.", "success")
         return redirect(url_for("admin.event", event_id=event.id))
@@ -184,7 +189,8 @@ def edit_team(team_id):
     team = _get(Team, team_id)
     form = TeamForm(obj=team)
     if request.method == "GET":
-        form.members.data = "\n".join(f"{m.name} <{m.email}>" for m in team.members)
+        form.members.data = "\n".join(f"{m.name} <{m.email}>" + (f" {m.student_id}" if m.student_id else "")
+                                      for m in team.members)
     if form.validate_on_submit():
         try:
             members = ops.parse_members(form.members.data)
@@ -206,6 +212,15 @@ def delete_team(team_id):
     event_id = team.event_id
     run_confirmed(lambda: ops.delete_team(team), "Team removed.")
     return redirect(url_for("admin.teams", event_id=event_id))
+
+
+@bp.route("/members/<int:member_id>/presence", methods=["POST"])
+def member_presence(member_id):
+    member = _get(TeamMember, member_id)
+    present = not member.present
+    run_confirmed(lambda: ops.set_member_present(member, present),
+                  f"{member.name} is marked {'present' if present else 'not present: no Expo grade and no participation certificate'}.")
+    return redirect(url_for("admin.edit_team", team_id=member.team_id, _anchor="members"))
 
 
 @bp.route("/teams/<int:team_id>/qr.svg")

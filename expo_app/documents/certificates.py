@@ -43,8 +43,8 @@ def find_certificate(code: str) -> Certificate | None:
 
 
 def eligible_members(team: Team) -> list[TeamMember]:
-    """The members who receive certificates for `team` (everyone listed, in the order entered)."""
-    return list(team.members)
+    """The members who receive certificates for `team`: those not marked absent, in the order entered."""
+    return [member for member in team.members if member.present]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from wtforms.fields import SelectChoice
 
-from ..actions import run_confirmed, run_operation
+from ..actions import OperationError, run_confirmed, run_operation
 from ..admin.forms import ConfirmForm
 from ..auth.session import admin_required, current_admin
 from ..documents.store import render_award_certificates
@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import AwardCategory, Event, RankingSnapshot
 from ..scoring.csvio import format_ranking_csv
 from . import bp, operations as ops
+from .grades import DEFAULT_ASSIGNMENT, FORMATS, event_scale, export_grades
 from .forms import AwardCategoryForm, AwardDecisionForm, FinaliseForm
 from .queries import award_suggestions, build_dashboard, dashboard_version, engine_input, DASHBOARD_SEED
 
@@ -83,7 +84,8 @@ def awards(event_id):
     drifted = {c.id: team for c, team in ops.drifted_awards(event, suggestions)} if suggestions else {}
     return render_template("results/awards.html", event=event, suggestions=suggestions, forms=forms,
                            category_form=category_form, confirm=ConfirmForm(), snapshot=snapshot,
-                           drifted=drifted, finalise_form=FinaliseForm())
+                           drifted=drifted, finalise_form=FinaliseForm(), scale=event_scale(event),
+                           default_assignment=DEFAULT_ASSIGNMENT)
 
 
 @bp.route("/award-categories/<int:category_id>/decide", methods=["POST"])
@@ -153,3 +155,19 @@ def finalise_awards(event_id):
         for message in form.understood.errors or ["This form had expired: nothing changed. Try again."]:
             flash(message, "error")
     return redirect(url_for("results.awards", event_id=event.id))
+
+
+@bp.route("/events/<int:event_id>/grades.csv")
+def grades_export(event_id):
+    event = db.get_or_404(Event, event_id)
+    fmt = request.args.get("format", "csv")
+    fmt = fmt if fmt in FORMATS else "csv"
+    draft = request.args.get("draft") in ("1", "y", "on", "true")
+    try:
+        text = export_grades(event, fmt, draft=draft, assignment=request.args.get("assignment", DEFAULT_ASSIGNMENT))
+    except OperationError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("results.awards", event_id=event.id, _anchor="grades"))
+    suffix = "" if event.awards_finalised_at else "-DRAFT"
+    return Response(text, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="grades-{fmt}{suffix}.csv"', "Cache-Control": "private, no-store"})

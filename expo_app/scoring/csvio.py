@@ -87,6 +87,16 @@ def format_ranking_csv(teams: Iterable[Any]) -> str:
     return out.getvalue()
 
 
+def to_csv(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> str:
+    """A CSV file (CRLF line ends, UTF-8 text) with every cell passed through csv_safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([csv_safe(cell) for cell in header])
+    for row in rows:
+        writer.writerow([csv_safe(cell) for cell in row])
+    return buffer.getvalue()
+
+
 def csv_safe(value: Any) -> Any:
     """Neutralise spreadsheet formulas: a text cell starting with = + - @ (or tab, CR) gets a leading quote.
 

@@ -71,6 +71,9 @@ MATRIX = {
     "documents.replace": ADMIN_POST,
     # Public: anyone holding a certificate may check it, signed in or not.
     "public.verify_certificate": ("GET", [200, 200, 200, 200]),
+    "admin.member_presence": ADMIN_POST,
+    # Before the awards are final (as here) the organiser is sent back to the awards page to say so.
+    "results.grades_export": ("GET", [LOGIN, LOGIN, LOGIN, 302]),
 }
 
 
@@ -94,12 +97,14 @@ def world(app, demo):
                  "category_id": event.award_categories[-1].id}
         event_categories = [c.id for c in event.award_categories]
         certificate = build_batch(event, "participation").items[0]
+        member_id = event.teams[0].members[0].id
         db.session.commit()
     return {
         "event_id": demo["event"], "team_id": demo["teams"][0], "judge_id": demo["judges"][0],
         "criterion_id": demo["criteria"][0], "category_id": event_categories[0], "code": team_code(app, demo["teams"][0]),
         "token": AuthActions(app, None).judge_path(demo["judges"][0])[3:], "filename": "app.css", "spare": spare,
         "kind": "placards", "certificate_id": certificate["id"], "certificate_code": certificate["code"],
+        "member_id": member_id,
     }
 
 

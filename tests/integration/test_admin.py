@@ -327,7 +327,7 @@ def test_audit_page_number_is_clamped(client, admin):
 def test_member_lines_that_do_not_fit_are_refused(app, client, admin):
     page = client.post(f"/admin/events/{admin['event']}/teams", data={
         "name": "Long", "project": "", "table_number": "60", "members": "M" * 121 + " <m@x.org>"}).get_data(as_text=True)
-    assert "Member line 1: names have at most 120 characters, e-mails at most 254." in page
+    assert "Member line 1: names have at most 120 characters, e-mails at most 254, student ids at most 64." in page
     with app.app_context():
         assert db.session.execute(db.select(Team).where(Team.name == "Long")).scalar_one_or_none() is None
 

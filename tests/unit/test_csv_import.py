@@ -1,6 +1,6 @@
 import pytest
 
-from expo_app.admin.csv_import import (JUDGES_TEMPLATE, TEAMS_TEMPLATE, CsvImportError, JudgeRow,
+from expo_app.admin.csv_import import (JUDGES_TEMPLATE, MemberRow, TEAMS_TEMPLATE, CsvImportError, JudgeRow,
                                        parse_judges_csv, parse_teams_csv)
 
 HEADER = "team,project,table,member,email\n"
@@ -27,7 +27,7 @@ def test_templates_parse():
 def test_bom_blank_lines_case_and_spacing_are_tolerated():
     data = "\ufeffTeam , Project,TABLE,member,email\r\n\r\n A , p , 3 , M , M@X.ORG \r\n".encode()
     (team,) = parse_teams_csv(data)
-    assert (team.name, team.project, team.table, team.members) == ("A", "p", 3, [("M", "m@x.org", 3)])
+    assert (team.name, team.project, team.table, team.members) == ("A", "p", 3, [MemberRow("M", "m@x.org", 3)])
 
 
 def test_team_without_members():
