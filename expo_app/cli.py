@@ -228,14 +228,14 @@ def rank(scores_file, criteria_file, method, seed, event_selector, output):
 
 
 @click.command("print")
-@click.argument("kind", type=click.Choice(["placards", "badges", "certificates", "participation"]))
+@click.argument("kind", type=click.Choice(["placards", "badges", "certificates", "participation", "slips"]))
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), help="The PDF file to write.")
 @click.option("--judge", "judge_selector", default=None, metavar="ID|EMAIL", help="Badges: only this judge's badge.")
 @click.option("--fresh", is_flag=True, help="Render again even when the kept PDF is up to date.")
 @event_option
 @with_appcontext
 def print_documents(kind, out, judge_selector, fresh, event_selector):
-    """Write a PDF: table placards, judge badges, award or participation certificates."""
+    """Write a PDF: table placards, judge badges, award or participation certificates, team feedback slips."""
     from .documents.batches import build_batch
     from .documents.store import is_fresh, keep_pdf, kept_document, render_batch
     from .models import Judge

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import current_app
 
 from .auth.operations import judge_token
+from .auth.tokens import make_feedback_token
 from .models import Judge, Team
 
 
@@ -26,3 +27,13 @@ def team_url(team: Team) -> str:
 
 def certificate_url(code: str) -> str:
     return public_url(f"/v/{code}")
+
+
+def feedback_token(team: Team) -> str:
+    """The team's current feedback token (the same every time until the link is reissued)."""
+    return make_feedback_token(current_app.config["SECRET_KEY"], team.id, team.feedback_version)
+
+
+def feedback_url(team: Team) -> str:
+    """The team's private feedback page, printed on its slip (empty while the link is withdrawn)."""
+    return "" if team.feedback_revoked_at is not None else public_url(f"/f/{feedback_token(team)}")

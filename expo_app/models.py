@@ -53,6 +53,10 @@ class Event(db.Model):
     instructor_title: Mapped[str] = mapped_column(db.String(200), default="")
     # The letter scale as [[letter, minimum percent], ...], best first; None: the syllabus scale.
     grade_scale: Mapped[list | None] = mapped_column(db.JSON)
+    # Teams see their feedback from this moment (None: not released, or withdrawn).
+    feedback_released_at: Mapped[datetime | None]
+    # Show judges' names with their comments to the teams (anonymous by default).
+    feedback_named: Mapped[bool] = mapped_column(default=False)
     # Set when the organiser finalises the awards: the ranking snapshot is frozen from then on.
     awards_finalised_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -133,6 +137,10 @@ class Team(db.Model):
     table_number: Mapped[int]
     # Printed in the team's QR code: a public contract, never changed once made.
     code: Mapped[str] = mapped_column(db.String(16), unique=True, default=new_team_code)
+    # The team's private feedback link is an HMAC of (id, feedback_version), like a judge's badge:
+    # reissuing bumps the version; withdrawing switches every version off.
+    feedback_version: Mapped[int] = mapped_column(default=1)
+    feedback_revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="teams")
@@ -207,6 +215,9 @@ class Score(db.Model):
     absent: Mapped[bool] = mapped_column(default=False)
     conflict: Mapped[bool] = mapped_column(default=False)
     revision: Mapped[int] = mapped_column(default=1)
+    # Moderation: a comment the organisers hid is never shown to the team (the reason is audited).
+    comment_hidden_at: Mapped[datetime | None]
+    comment_hidden_reason: Mapped[str] = mapped_column(db.String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..extensions import db
-from ..links import judge_sign_in_url, public_url, team_url  # noqa: F401 - re-exported for the views and CLI
+from ..links import feedback_url, judge_sign_in_url, public_url, team_url  # noqa: F401 - re-exported
 from ..models import Event, Judge, Score, Team
 from ..scoring.csvio import to_csv  # noqa: F401 - re-exported
 
@@ -40,4 +40,5 @@ def judge_links_csv(event: Event) -> str:
 
 
 def team_links_csv(event: Event) -> str:
-    return to_csv(("team", "table", "qr_url"), ((t.name, t.table_number, team_url(t)) for t in event.teams))
+    return to_csv(("team", "table", "qr_url", "feedback_url"),
+                  ((t.name, t.table_number, team_url(t), feedback_url(t)) for t in event.teams))

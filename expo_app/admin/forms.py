@@ -19,6 +19,7 @@ class EventForm(FlaskForm):
                                   description="The instructor's or organiser's name under the signature line.")
     instructor_title = StringField("Signer's title", validators=[Optional(), Length(max=200)],
                                    description="For example: Instructor, Graduate MLOps course.")
+    feedback_named = BooleanField("Show judges' names with their comments to the teams (anonymous otherwise)")
     grade_scale = TextAreaField("Letter scale", validators=[Optional(), Length(max=2000)],
                                 description="One letter and its minimum percent per line, best first, ending at 0 "
                                             "(the syllabus scale: A 94, A- 88, ..., C- 52, F 0).")

@@ -224,6 +224,21 @@ def _set_members(team: Team, members, replace: bool) -> None:
             team.members.remove(gone)
 
 
+def reissue_feedback_link(team: Team) -> Team:
+    """A new feedback link for the team (print a new slip): every older link stops working."""
+    team.feedback_version += 1
+    team.feedback_revoked_at = None
+    db.session.flush()
+    return team
+
+
+def set_feedback_link_withdrawn(team: Team, withdrawn: bool) -> Team:
+    """Switch the team's feedback link off (every version) or back on."""
+    team.feedback_revoked_at = utcnow() if withdrawn else None
+    db.session.flush()
+    return team
+
+
 def set_member_present(member: TeamMember, present: bool) -> TeamMember:
     """Mark a member present at the expo or not (not present: no Expo grade, no participation certificate)."""
     member.present = present

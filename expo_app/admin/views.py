@@ -10,6 +10,7 @@ from ..scoring.grades import SYLLABUS_SCALE, format_scale, parse_scale, scale_fr
 from ..scoring.rubric import format_descriptors
 from . import bp, operations as ops
 from .csv_import import JUDGES_TEMPLATE, TEAMS_TEMPLATE, CsvImportError, parse_judges_csv, parse_teams_csv
+from ..links import feedback_url
 from .exports import judge_links_csv, judge_sign_in_url, scores_csv, team_links_csv, team_url
 from .forms import ConfirmForm, CriterionForm, EventForm, ImportForm, JudgeForm, ScoringStateForm, TeamForm
 from .queries import audit_entries, event_counts, group_sheets, score_sheets, sign_in_counts
@@ -90,6 +91,7 @@ def event_settings(event_id):
         event.paper_size = form.paper_size.data
         event.instructor_name = (form.instructor_name.data or "").strip()
         event.instructor_title = (form.instructor_title.data or "").strip()
+        event.feedback_named = bool(form.feedback_named.data)
         scale = parse_scale(form.grade_scale.data) if (form.grade_scale.data or "").strip() else SYLLABUS_SCALE
         event.grade_scale = None if scale == SYLLABUS_SCALE else [list(step) for step in scale]
         db.session.commit()
@@ -203,7 +205,7 @@ def edit_team(team_id):
             flash(f"{team.name} saved.", "success")
             return redirect(url_for("admin.teams", event_id=team.event_id))
     return render_template("admin/team_edit.html", event=team.event, team=team, form=form, url=team_url(team),
-                           confirm=ConfirmForm())
+                           feedback_url=feedback_url(team), confirm=ConfirmForm())
 
 
 @bp.route("/teams/<int:team_id>/delete", methods=["POST"])
@@ -212,6 +214,23 @@ def delete_team(team_id):
     event_id = team.event_id
     run_confirmed(lambda: ops.delete_team(team), "Team removed.")
     return redirect(url_for("admin.teams", event_id=event_id))
+
+
+@bp.route("/teams/<int:team_id>/feedback-link/reissue", methods=["POST"])
+def reissue_feedback_link(team_id):
+    team = _get(Team, team_id)
+    run_confirmed(lambda: ops.reissue_feedback_link(team),
+                  f"New feedback link for {team.name}: print a new slip. Older links no longer work.")
+    return redirect(url_for("admin.edit_team", team_id=team.id, _anchor="feedback-link"))
+
+
+@bp.route("/teams/<int:team_id>/feedback-link/withdraw", methods=["POST"])
+def withdraw_feedback_link(team_id):
+    team = _get(Team, team_id)
+    withdrawing = team.feedback_revoked_at is None
+    run_confirmed(lambda: ops.set_feedback_link_withdrawn(team, withdrawing),
+                  f"{team.name}'s feedback link is {'switched off' if withdrawing else 'working again'}.")
+    return redirect(url_for("admin.edit_team", team_id=team.id, _anchor="feedback-link"))
 
 
 @bp.route("/members/<int:member_id>/presence", methods=["POST"])

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..extensions import db
-from ..links import certificate_url, judge_sign_in_url, team_url
+from ..links import certificate_url, feedback_url, judge_sign_in_url, team_url
 from ..models import Event, Judge, RankingSnapshot
 from .certificates import (NOT_ISSUED, PARTICIPATION, Wanted, award_subject, certificate_code, eligible_members,
                            issue_certificates, planned_certificates)
@@ -23,6 +23,7 @@ from .qr import qr_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 BADGES_PER_SHEET = 6
+SLIPS_PER_SHEET = 8
 # The placard's QR code: its drawn square (mm) on each paper, with a 2-module white border inside it;
 # the layout keeps at least 2 more modules of white paper around it, so the quiet zone is the
 # standard 4. README ("Printed matter") says why this scans from 2 m.
@@ -45,6 +46,7 @@ KINDS = {
     "badges": Kind("badges", "Judge badges", "pdf/badges.html", per_page=BADGES_PER_SHEET, cacheable=False),
     "certificates": Kind("certificates", "Award certificates", "pdf/certificates.html"),
     "participation": Kind("participation", "Participation certificates", "pdf/certificates.html"),
+    "slips": Kind("slips", "Team feedback slips", "pdf/slips.html", per_page=SLIPS_PER_SHEET, cacheable=False),
 }
 
 
@@ -130,6 +132,12 @@ def build_batch(event: Event, kind: str, *, judge: Judge | None = None, certific
         batch.items = [{"name": j.name, "affiliation": j.affiliation, "url": judge_sign_in_url(j)} for j in judges]
         if not batch.items:
             batch.blocked = "Add judges first: there is no badge to print."
+    elif kind == "slips":
+        teams = [t for t in event.teams if t.feedback_revoked_at is None]
+        batch.items = [{"team": t.name, "table": t.table_number, "url": feedback_url(t),
+                        "short_url": feedback_url(t).split("://", 1)[-1]} for t in teams]
+        if not batch.items:
+            batch.blocked = "Add teams first (or switch their feedback links on): there is no slip to print."
     elif kind == "participation":
         wanted = [Wanted(member, team, "participation", PARTICIPATION)
                   for team in event.teams for member in eligible_members(team)]

@@ -24,9 +24,10 @@ from .render import render_preview
 from .store import is_fresh, is_running, keep_pdf, kept_document, queue_render, render_batch, start_render
 
 bp = Blueprint("documents", __name__, url_prefix="/admin")
-KIND_PATH = "any(placards, badges, certificates, participation)"
-PREVIEW_ITEMS = {"placards": 4, "badges": 12, "certificates": 4, "participation": 4}
-NOUNS = {"placards": "placard", "badges": "badge", "certificates": "certificate", "participation": "certificate"}
+KIND_PATH = "any(placards, badges, certificates, participation, slips)"
+PREVIEW_ITEMS = {"placards": 4, "badges": 12, "certificates": 4, "participation": 4, "slips": 16}
+NOUNS = {"placards": "placard", "badges": "badge", "certificates": "certificate", "participation": "certificate",
+         "slips": "slip"}
 # GETs that issue certificates (a preview or a download prints their codes).
 ISSUING = {"documents.preview", "documents.download", "documents.certificate_pdf"}
 

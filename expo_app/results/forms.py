@@ -21,3 +21,15 @@ class FinaliseForm(FlaskForm):
     understood = BooleanField("I understand: the awards and the ranking become final and cannot change",
                               validators=[DataRequired("Tick the box to confirm that the awards become final.")])
     submit = SubmitField("Finalise awards")
+
+
+class ReleaseFeedbackForm(FlaskForm):
+    understood = BooleanField("I have read the comments: every team may now see its scores, the judges' comments "
+                              "and its awards", validators=[DataRequired("Tick the box to confirm the release.")])
+    submit = SubmitField("Release feedback")
+
+
+class HideCommentForm(FlaskForm):
+    reason = StringField("Why hide it (kept in the audit log)",
+                         validators=[DataRequired("Say why the comment is hidden."), Length(max=300)])
+    submit = SubmitField("Hide from the team")

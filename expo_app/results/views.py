@@ -7,11 +7,12 @@ from ..admin.forms import ConfirmForm
 from ..auth.session import admin_required, current_admin
 from ..documents.store import render_award_certificates
 from ..extensions import db
-from ..models import AwardCategory, Event, RankingSnapshot
+from ..models import AwardCategory, Event, RankingSnapshot, Score
 from ..scoring.csvio import format_ranking_csv
-from . import bp, operations as ops
+from . import bp, feedback as feedback_ops, operations as ops
+from .feedback import comments_by_team
 from .grades import DEFAULT_ASSIGNMENT, FORMATS, event_scale, export_grades
-from .forms import AwardCategoryForm, AwardDecisionForm, FinaliseForm
+from .forms import AwardCategoryForm, AwardDecisionForm, FinaliseForm, HideCommentForm, ReleaseFeedbackForm
 from .queries import award_suggestions, build_dashboard, dashboard_version, engine_input, DASHBOARD_SEED
 
 
@@ -171,3 +172,53 @@ def grades_export(event_id):
     suffix = "" if event.awards_finalised_at else "-DRAFT"
     return Response(text, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="grades-{fmt}{suffix}.csv"', "Cache-Control": "private, no-store"})
+
+
+@bp.route("/events/<int:event_id>/feedback")
+def feedback(event_id):
+    event = db.get_or_404(Event, event_id)
+    return render_template("results/feedback.html", event=event, groups=comments_by_team(event),
+                           release_form=ReleaseFeedbackForm(), confirm=ConfirmForm(),
+                           hide_form=HideCommentForm())
+
+
+@bp.route("/events/<int:event_id>/feedback/release", methods=["POST"])
+def release_feedback(event_id):
+    event = db.get_or_404(Event, event_id)
+    form = ReleaseFeedbackForm()
+    if form.validate_on_submit():
+        run_operation(lambda: feedback_ops.release_feedback(event),
+                      "Feedback released: every team's link now shows its scores, comments and awards.")
+    else:
+        for message in form.understood.errors or ["This form had expired: nothing changed. Try again."]:
+            flash(message, "error")
+    return redirect(url_for("results.feedback", event_id=event.id))
+
+
+@bp.route("/events/<int:event_id>/feedback/withdraw", methods=["POST"])
+def withdraw_feedback(event_id):
+    event = db.get_or_404(Event, event_id)
+    run_confirmed(lambda: feedback_ops.withdraw_feedback(event),
+                  "Feedback withdrawn: teams' links say judging is in progress again.")
+    return redirect(url_for("results.feedback", event_id=event.id))
+
+
+@bp.route("/scores/<int:score_id>/hide-comment", methods=["POST"])
+def hide_comment(score_id):
+    score = db.get_or_404(Score, score_id)
+    form = HideCommentForm()
+    if form.validate_on_submit():
+        run_operation(lambda: feedback_ops.hide_comment(score, form.reason.data, _actor()),
+                      "Comment hidden from the team (the reason is in the audit log).")
+    else:
+        for message in form.reason.errors or ["This form had expired: nothing changed. Try again."]:
+            flash(message, "error")
+    return redirect(url_for("results.feedback", event_id=score.team.event_id, _anchor=f"s{score.id}"))
+
+
+@bp.route("/scores/<int:score_id>/restore-comment", methods=["POST"])
+def restore_comment(score_id):
+    score = db.get_or_404(Score, score_id)
+    event_id = score.team.event_id
+    run_confirmed(lambda: feedback_ops.restore_comment(score, _actor()), "Comment shown to the team again.")
+    return redirect(url_for("results.feedback", event_id=event_id, _anchor=f"s{score_id}"))

@@ -74,6 +74,16 @@ MATRIX = {
     "admin.member_presence": ADMIN_POST,
     # Before the awards are final (as here) the organiser is sent back to the awards page to say so.
     "results.grades_export": ("GET", [LOGIN, LOGIN, LOGIN, 302]),
+    "results.feedback": ADMIN_GET,
+    "results.release_feedback": ADMIN_POST,
+    "results.withdraw_feedback": ADMIN_POST,
+    "results.hide_comment": ADMIN_POST,
+    "results.restore_comment": ADMIN_POST,
+    "admin.reissue_feedback_link": ADMIN_POST,
+    "admin.withdraw_feedback_link": ADMIN_POST,
+    # A team's private link: whoever holds it, signed in or not (test_feedback.py covers what it shows).
+    "public.team_feedback_page": ("GET", [200, 200, 200, 200]),
+    "public.team_certificate_pdf": ("GET", [200, 200, 200, 200]),
 }
 
 
@@ -98,13 +108,17 @@ def world(app, demo):
         event_categories = [c.id for c in event.award_categories]
         certificate = build_batch(event, "participation").items[0]
         member_id = event.teams[0].members[0].id
+        from expo_app.links import feedback_token
+
+        team_token = feedback_token(event.teams[0])
+        score_id = db.session.execute(db.select(Score.id)).scalar()
         db.session.commit()
     return {
         "event_id": demo["event"], "team_id": demo["teams"][0], "judge_id": demo["judges"][0],
         "criterion_id": demo["criteria"][0], "category_id": event_categories[0], "code": team_code(app, demo["teams"][0]),
         "token": AuthActions(app, None).judge_path(demo["judges"][0])[3:], "filename": "app.css", "spare": spare,
         "kind": "placards", "certificate_id": certificate["id"], "certificate_code": certificate["code"],
-        "member_id": member_id,
+        "member_id": member_id, "team_token": team_token, "score_id": score_id,
     }
 
 
@@ -115,6 +129,8 @@ def _url(app, endpoint, args):
         values = {name: args["spare"][name] for name in rule.arguments}
     if endpoint == "public.verify_certificate":
         values = {"code": args["certificate_code"]}
+    if endpoint.startswith("public.team_"):
+        values = {**values, "token": args["team_token"]}
     with app.test_request_context():
         from flask import url_for
 

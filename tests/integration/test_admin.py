@@ -265,7 +265,9 @@ def test_csv_downloads(app, client, auth, admin):
     assert lines[0] == "judge,team,criterion,score,absent,updated_at" and len(lines) == 5
     assert lines[1].startswith("Alan Kay,Drift Busters,Technical completeness and correctness,4,false,")
     links = client.get(f"/admin/events/{admin['event']}/team-links.csv").get_data(as_text=True).splitlines()
-    assert links[0] == "team,table,qr_url" and links[1] == f"Drift Busters,1,https://expo.example.org{'/t/' + team_code(app, admin['teams'][0])}"
+    assert links[0] == "team,table,qr_url,feedback_url"
+    assert links[1].startswith(f"Drift Busters,1,https://expo.example.org{'/t/' + team_code(app, admin['teams'][0])},"
+                               "https://expo.example.org/f/")
     judges = client.get(f"/admin/events/{admin['event']}/judge-links.csv").get_data(as_text=True).splitlines()
     assert judges[0] == "judge,email,url" and len(judges) == 7
     template = client.get("/admin/teams-template.csv").get_data(as_text=True)

@@ -69,7 +69,8 @@ def test_link_and_score_exports(app, runner, tmp_path):
     assert judge_links[0] == "judge,email,url" and len(judge_links) == 7
     assert judge_links[1].startswith("Alan Kay,alan.kay@judges.example.com,https://expo.example.org/j/")
     team_links = runner.invoke(args=["team-links"]).output.splitlines()
-    assert team_links[0] == "team,table,qr_url" and team_links[1].startswith("Drift Busters,1,https://expo.example.org/t/")
+    assert team_links[0] == "team,table,qr_url,feedback_url"
+    assert team_links[1].startswith("Drift Busters,1,https://expo.example.org/t/")
     out = tmp_path / "scores.csv"
     runner.invoke(args=["export-scores", "-o", str(out)])
     lines = out.read_text().splitlines()
@@ -85,7 +86,7 @@ def test_event_option_selects_by_id_or_name(app, runner):
 
         create_event("Spring")
         db.session.commit()
-    assert runner.invoke(args=["team-links", "--event", "Spring"]).output.strip() == "team,table,qr_url"
+    assert runner.invoke(args=["team-links", "--event", "Spring"]).output.strip() == "team,table,qr_url,feedback_url"
     assert runner.invoke(args=["team-links", "--event", "1"]).output.count("\n") == 13
     result = runner.invoke(args=["team-links", "--event", "Nope"])
     assert result.exit_code != 0 and "No event has the id or name 'Nope'." in result.output

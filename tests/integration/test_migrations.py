@@ -44,22 +44,26 @@ def test_downgrade_and_upgrade_keep_existing_rows(migrated_url):
     """Batch mode rebuilds tables on SQLite; that must never cascade into the rows of child tables."""
     from flask_migrate import downgrade, upgrade
 
-    from expo_app.admin.operations import create_event, save_judge, save_team
+    from expo_app.admin.operations import change_scoring_state, create_event, save_judge, save_team
+    from expo_app.judging.operations import SheetInput, submit_score
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": migrated_url})
     with app.app_context():
         upgrade()
         event = create_event("Kept")
-        save_team(event, None, name="T", project="", table_number=1, members=[("M", "m@x.org")])
-        save_judge(event, None, name="J", email="j@x.org", affiliation="")
+        change_scoring_state(event, "open")
+        team = save_team(event, None, name="T", project="", table_number=1, members=[("M", "m@x.org")])
+        judge = save_judge(event, None, name="J", email="j@x.org", affiliation="")
+        submit_score(judge, team, SheetInput(values={c.id: 3 for c in event.criteria}, comment="Good"), "test")
         db.session.commit()
         counts = "SELECT (SELECT count(*) FROM criterion), (SELECT count(*) FROM team), " \
-                 "(SELECT count(*) FROM team_member), (SELECT count(*) FROM judge)"
+                 "(SELECT count(*) FROM team_member), (SELECT count(*) FROM judge), " \
+                 "(SELECT count(*) FROM score), (SELECT count(*) FROM score_value), (SELECT count(*) FROM score_audit)"
         before = db.session.execute(sa.text(counts)).one()
         db.session.remove()
         downgrade(revision="0001")
         upgrade()
-        assert db.session.execute(sa.text(counts)).one() == before == (4, 1, 1, 1)
+        assert db.session.execute(sa.text(counts)).one() == before == (4, 1, 1, 1, 1, 4, 1)
         db.session.remove()
         with db.engine.connect() as conn:
             if conn.dialect.name == "sqlite":

@@ -1,0 +1,64 @@
+"""Releasing feedback to the teams and moderating judges' comments. Operations flush only."""
+from __future__ import annotations
+
+from ..actions import OperationError
+from ..extensions import db
+from ..models import Event, Judge, Score, ScoreAudit, Team, utcnow
+
+
+def release_feedback(event: Event) -> None:
+    """Teams see their scores, the judges' comments and their awards from now on."""
+    if event.feedback_released_at is not None:
+        raise OperationError("The feedback is already released.")
+    event.feedback_released_at = utcnow()
+    db.session.flush()
+
+
+def withdraw_feedback(event: Event) -> None:
+    """Teams' pages go back to "judging in progress" until the next release."""
+    if event.feedback_released_at is None:
+        raise OperationError("The feedback is not released.")
+    event.feedback_released_at = None
+    db.session.flush()
+
+
+def _audit(score: Score, actor: str, action: str, before: str, after: str) -> None:
+    db.session.add(ScoreAudit(event_id=score.team.event_id, score=score, actor=actor[:300], action=action,
+                              old={"moderation": before, "comment": score.comment},
+                              new={"moderation": after, "comment": score.comment}))
+
+
+def hide_comment(score: Score, reason: str, actor: str) -> Score:
+    """Hide a judge's comment from the team; the reason goes to the audit log."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise OperationError("Say why the comment is hidden (it is kept in the audit log).")
+    if score.comment_hidden_at is not None:
+        raise OperationError("This comment is already hidden.")
+    score.comment_hidden_at, score.comment_hidden_reason = utcnow(), reason[:300]
+    _audit(score, actor, "comment hidden", "shown to the team", f"hidden from the team: {reason[:300]}")
+    db.session.flush()
+    return score
+
+
+def restore_comment(score: Score, actor: str) -> Score:
+    """Show a hidden comment to the team again (audited)."""
+    if score.comment_hidden_at is None:
+        raise OperationError("This comment is not hidden.")
+    reason = score.comment_hidden_reason
+    score.comment_hidden_at, score.comment_hidden_reason = None, ""
+    _audit(score, actor, "comment restored", f"hidden from the team: {reason}", "shown to the team")
+    db.session.flush()
+    return score
+
+
+def comments_by_team(event: Event) -> list[tuple[Team, list[Score]]]:
+    """Every comment to a team, team by team, for the organisers' moderation page."""
+    sheets = db.session.execute(
+        db.select(Score).join(Team).join(Judge, Score.judge_id == Judge.id)
+        .where(Team.event_id == event.id, Score.comment != "", Score.conflict.is_(False))
+        .order_by(Team.table_number, Score.created_at, Score.id)).scalars().all()
+    grouped: dict[int, list[Score]] = {}
+    for score in sheets:
+        grouped.setdefault(score.team_id, []).append(score)
+    return [(team, grouped[team.id]) for team in event.teams if team.id in grouped]
