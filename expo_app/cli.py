@@ -34,7 +34,8 @@ def _event(selector: str | None) -> Event:
 
 event_option = click.option("--event", "event_selector", default=None, metavar="ID|NAME",
                             help="Act on this event instead of the current one.")
-output_option = click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+output_option = click.option("-o", "--output", "--out", "output", type=click.Path(dir_okay=False, writable=True),
+                             default=None,
                              help="Write to this file instead of standard output.")
 
 
@@ -298,7 +299,39 @@ def export_grades(fmt, draft, assignment, event_selector, output):
     _emit(text, output)
 
 
-COMMANDS = [export_grades, print_documents, rank, init_db, create_admin, seed_demo, sign_in_info, import_teams, import_judges, judge_links, team_links,
+@click.command("export-event")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@event_option
+@with_appcontext
+def export_event(file, event_selector):
+    """Write one event completely (settings, rubric, teams, judges, scores and audit, awards) as JSON."""
+    from .portability import dumps, export_event as build
+
+    event = _event(event_selector)
+    Path(file).write_text(dumps(build(event)), encoding="utf-8")
+    click.echo(f"Wrote {event.name} to {file}. Judge sign-in links, team feedback links and certificate codes are "
+               "not in the file: importing it issues new ones.")
+
+
+@click.command("import-event")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_event(file):
+    """Restore an event from `expo export-event`'s JSON, all or nothing."""
+    from .portability import EventFileError, import_event as restore, read_event_file
+
+    try:
+        event = restore(read_event_file(Path(file).read_text(encoding="utf-8")))
+    except EventFileError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"Nothing was imported from {file}: {exc}") from None
+    db.session.commit()
+    click.echo(f"Imported {event.name} (id {event.id}): {len(event.teams)} teams, {len(event.judges)} judges. "
+               "Judge badges, team feedback links and certificate codes are new: print the badges and slips again. "
+               "The teams' table QR codes are unchanged.")
+
+
+COMMANDS = [export_event, import_event, export_grades, print_documents, rank, init_db, create_admin, seed_demo, sign_in_info, import_teams, import_judges, judge_links, team_links,
             export_scores]
 
 

@@ -208,3 +208,43 @@ def test_the_team_form_keeps_student_ids_after_the_email(app, client, demo, auth
         assert db.session.get(Team, team_id).members[1].student_id == ""
     page = client.get(f"/admin/teams/{team_id}/edit").get_data(as_text=True)
     assert "&gt; 001234567" in page
+
+
+def test_every_csv_export_in_the_app_neutralises_formulas(app, client, finalised, runner):
+    """Scores, ranking, team and judge links, grades: text that a spreadsheet would run gets a quote;
+    numbers stay numbers (a negative one is not mangled)."""
+    hostile = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR"]
+    with app.app_context():
+        event = db.session.get(Event, finalised["event"])
+        for team, text in zip(event.teams, hostile):
+            team.name = text + f" team {team.table_number}"
+        for judge, text in zip(event.judges, hostile):
+            judge.name = text + f" judge {judge.id}"
+        event.teams[0].members[0].name = "=HYPERLINK(\"http://x\")"
+        db.session.commit()
+    event_url = f"/admin/events/{finalised['event']}"
+    exports = {
+        "scores": client.get(f"{event_url}/scores.csv").get_data(as_text=True),
+        "ranking": client.get(f"{event_url}/ranking.csv").get_data(as_text=True),
+        "team links": client.get(f"{event_url}/team-links.csv").get_data(as_text=True),
+        "judge links": client.get(f"{event_url}/judge-links.csv").get_data(as_text=True),
+        "grades": client.get(f"{event_url}/grades.csv").get_data(as_text=True),
+        "canvas": client.get(f"{event_url}/grades.csv?format=canvas").get_data(as_text=True),
+        "moodle": client.get(f"{event_url}/grades.csv?format=moodle").get_data(as_text=True),
+    }
+    for name, text in exports.items():
+        cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+        assert cells, name
+        for cell in cells:
+            assert not cell.startswith(("=", "+", "@", "\t", "\r")), (name, cell)
+            if cell.startswith("-"):
+                float(cell)  # only a number may start with a minus
+    assert "'-2+3 team 3" in exports["team links"] and "'=HYPERLINK" in exports["grades"]
+    from expo_app.scoring.csvio import to_csv
+
+    assert to_csv(("n",), [(-3.5,), ("-3.5",)]) == "n\r\n-3.5\r\n'-3.5\r\n"
+
+
+def test_export_grades_writes_to_out(app, finalised, runner, tmp_path):
+    result = runner.invoke(args=["export-grades", "--format", "moodle", "--out", str(tmp_path / "g.csv")])
+    assert result.exit_code == 0 and (tmp_path / "g.csv").read_text(encoding="utf-8").startswith("email,")

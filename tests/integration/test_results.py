@@ -89,7 +89,11 @@ def test_awards_suggest_override_and_finalise(app, client, scored):
     cats = categories(app, event_id)
     assert list(cats)[:3] == ["1st place", "2nd place", "3rd place"] and len(cats) == 7
     page = client.get(f"/admin/events/{event_id}/awards").get_data(as_text=True)
-    assert "Suggested: <strong>Drift Busters</strong>. <span" in page and "Rank 1 of 4 overall" in page
+    row = page.split(f'id="award-{cats["1st place"]}"')[1].split("</tr>")[0]
+    assert "<strong>Drift Busters</strong>" in row and "Rank 1 of 4 overall" in row
+    # One row per award; the destructive buttons sit apart, under "Undo a decision or remove an award".
+    assert page.count('<tr id="award-') == 7 and "Remove this award" not in row
+    assert page.index("Undo a decision or remove an award") > page.index('<tr id="award-')
 
     # overriding the suggestion needs a reason
     second = cats["2nd place"]

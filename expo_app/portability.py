@@ -1,0 +1,241 @@
+"""One event as a versioned JSON file, and back: `expo export-event` / `expo import-event`.
+
+The file holds the whole event: settings, rubric, teams and members, judges, score sheets with their
+audit log, awards, the finalised snapshot and the issued certificates. Database ids are not in it:
+every row gets a key from its place in a fixed order (teams by table, judges by e-mail, ...), so
+exporting from SQLite, importing into PostgreSQL and exporting again gives the same file. Secrets are
+not in it either: judge badges, team feedback links and certificate codes are HMACs of the new rows'
+ids, so importing issues new ones (the team QR codes on the tables are kept: they are not secrets).
+An import runs in one transaction: it all goes in, or nothing does.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from .actions import OperationError
+from .extensions import db
+from .models import (Award, AwardCategory, Certificate, Criterion, CriterionLevel, Event, Judge, RankingSnapshot, Score,
+                     ScoreAudit, ScoreValue, Team, TeamMember)
+
+FORMAT = "expo-judge-event"
+SCHEMA = 5  # the migration the file's shape matches (migrations/versions/0005_...)
+
+
+class EventFileError(OperationError):
+    """The file cannot be imported; the message says why."""
+
+
+def _dt(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _read_dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _keys(rows, prefix: str) -> dict[int, str]:
+    return {row.id: f"{prefix}{index}" for index, row in enumerate(rows, start=1)}
+
+
+def export_event(event: Event) -> dict[str, Any]:
+    """The event as plain data (json.dumps it); no database ids and no secrets."""
+    criteria = sorted(event.criteria, key=lambda c: (c.position, c.name))
+    teams = sorted(event.teams, key=lambda t: t.table_number)
+    judges = sorted(event.judges, key=lambda j: (j.email, j.name))
+    criterion_key, team_key, judge_key = _keys(criteria, "c"), _keys(teams, "t"), _keys(judges, "j")
+    members = [m for t in teams for m in sorted(t.members, key=lambda m: m.email)]
+    member_key = _keys(members, "m")
+    scores = sorted(db.session.execute(db.select(Score).join(Team).where(Team.event_id == event.id)).scalars(),
+                    key=lambda s: (team_key[s.team_id], judge_key[s.judge_id]))
+    score_key = _keys(scores, "s")
+    categories = sorted(event.award_categories, key=lambda c: (c.position, c.name))
+    category_key = _keys(categories, "a")
+    audit = db.session.execute(db.select(ScoreAudit).where(ScoreAudit.event_id == event.id)
+                               .order_by(ScoreAudit.changed_at, ScoreAudit.id)).scalars().all()
+    snapshot = db.session.execute(db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar()
+    certificates = db.session.execute(db.select(Certificate).where(Certificate.event_id == event.id)).scalars().all()
+    certificates.sort(key=lambda c: (c.kind, c.subject, member_key.get(c.member_id, ""), c.issue, c.recipient))
+    return {
+        "format": FORMAT, "schema": SCHEMA,
+        "note": "Judge sign-in links, team feedback links and certificate codes are not in this file: "
+                "importing it issues new ones.",
+        "event": {
+            "name": event.name, "held_on": event.held_on.isoformat() if event.held_on else None, "venue": event.venue,
+            "scoring_state": event.scoring_state, "judges_per_team": event.judges_per_team,
+            "paper_size": event.paper_size, "instructor_name": event.instructor_name,
+            "instructor_title": event.instructor_title, "grade_scale": event.grade_scale,
+            "feedback_released_at": _dt(event.feedback_released_at), "feedback_named": event.feedback_named,
+            "awards_finalised_at": _dt(event.awards_finalised_at), "created_at": _dt(event.created_at),
+        },
+        "criteria": [{"key": criterion_key[c.id], "name": c.name, "description": c.description, "weight": c.weight,
+                      "scale_min": c.scale_min, "scale_max": c.scale_max, "position": c.position,
+                      "levels": [{"low": lv.low, "high": lv.high, "text": lv.text} for lv in c.levels]}
+                     for c in criteria],
+        "teams": [{"key": team_key[t.id], "name": t.name, "project": t.project, "table_number": t.table_number,
+                   "code": t.code, "feedback_revoked_at": _dt(t.feedback_revoked_at),
+                   "created_at": _dt(t.created_at),
+                   "members": [{"key": member_key[m.id], "name": m.name, "email": m.email, "student_id": m.student_id,
+                                "present": m.present} for m in sorted(t.members, key=lambda m: m.email)]}
+                  for t in teams],
+        "judges": [{"key": judge_key[j.id], "name": j.name, "email": j.email, "affiliation": j.affiliation,
+                    "revoked_at": _dt(j.revoked_at), "last_seen_at": _dt(j.last_seen_at),
+                    "created_at": _dt(j.created_at)} for j in judges],
+        "scores": [{"key": score_key[s.id], "judge": judge_key[s.judge_id], "team": team_key[s.team_id],
+                    "values": {criterion_key[v.criterion_id]: v.value
+                               for v in sorted(s.values, key=lambda v: criterion_key[v.criterion_id])},
+                    "comment": s.comment, "private_note": s.private_note, "absent": s.absent, "conflict": s.conflict,
+                    "revision": s.revision, "comment_hidden_at": _dt(s.comment_hidden_at),
+                    "comment_hidden_reason": s.comment_hidden_reason, "created_at": _dt(s.created_at),
+                    "updated_at": _dt(s.updated_at)} for s in scores],
+        "audit": [{"score": score_key[a.score_id], "actor": a.actor, "action": a.action, "changed_at": _dt(a.changed_at),
+                   "old": a.old, "new": a.new} for a in audit],
+        "award_categories": [{
+            "key": category_key[c.id], "name": c.name, "kind": c.kind, "place": c.place,
+            "criterion": criterion_key.get(c.criterion_id), "position": c.position,
+            "award": None if c.award is None else {
+                "team": team_key[c.award.team_id], "reason": c.award.reason,
+                "followed_suggestion": c.award.followed_suggestion, "decided_by": c.award.decided_by,
+                "decided_at": _dt(c.award.decided_at)}} for c in categories],
+        "snapshot": None if snapshot is None else {
+            "method": snapshot.method, "seed": snapshot.seed, "created_by": snapshot.created_by,
+            "created_at": _dt(snapshot.created_at), "data": _map_snapshot(snapshot.data, team_key, judge_key, member_key)},
+        "certificates": [{
+            "kind": c.kind, "subject": _map_subject(c.subject, category_key), "member": member_key.get(c.member_id),
+            "issue": c.issue, "recipient": c.recipient, "team_name": c.team_name, "project": c.project,
+            "award": c.award, "issued_at": _dt(c.issued_at), "revoked_at": _dt(c.revoked_at),
+            "revoked_reason": c.revoked_reason, "revoked_by": c.revoked_by} for c in certificates],
+    }
+
+
+def _map_subject(subject: str, category_key: dict) -> str:
+    if subject.startswith("award:") and subject[6:].isdigit():
+        return "award:" + category_key.get(int(subject[6:]), subject[6:])
+    return subject
+
+
+def _map_snapshot(data: dict, teams: dict, judges: dict, members: dict) -> dict:
+    """The snapshot with its row references turned into file keys (or back: pass the reverse maps)."""
+    data = json.loads(json.dumps(data))
+    for row in data.get("teams", []):
+        row["team_id"] = teams.get(row.get("team_id"), row.get("team_id"))
+    for row in data.get("judges", []):
+        row["judge_id"] = judges.get(row.get("judge_id"), row.get("judge_id"))
+    for award in data.get("awards", []):
+        award["team_id"] = teams.get(award.get("team_id"), award.get("team_id"))
+        if "member_ids" in award:
+            award["member_ids"] = [members.get(m, m) for m in award["member_ids"]]
+    return data
+
+
+def read_event_file(text: str) -> dict:
+    """The parsed file, or EventFileError saying why it cannot be imported."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise EventFileError(f"The file is not JSON: {exc}.") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise EventFileError("This is not an Expo Judge event file (made by `expo export-event`).")
+    schema = data.get("schema")
+    if not isinstance(schema, int):
+        raise EventFileError("The file does not say which version made it (no schema number).")
+    if schema > SCHEMA:
+        raise EventFileError(f"The file was exported by a newer Expo Judge (schema {schema}; this one reads up to "
+                             f"{SCHEMA}). Upgrade this installation first.")
+    if schema < SCHEMA:
+        raise EventFileError(f"The file is from schema {schema}; this version reads schema {SCHEMA} files only.")
+    return data
+
+
+def import_event(data: dict) -> Event:
+    """Create the event from a parsed file. Flushes only; the caller commits (all or nothing)."""
+    try:
+        return _import(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, OperationError):
+            raise
+        raise EventFileError(f"The file is incomplete or damaged ({type(exc).__name__}: {exc}).") from None
+
+
+def _import(data: dict) -> Event:
+    e = data["event"]
+    clash = db.session.execute(db.select(Team.code).where(Team.code.in_([t["code"] for t in data["teams"]]))).scalars().first()
+    if clash:
+        raise EventFileError(f"A team with QR code {clash} is already in this database: the event seems to be here "
+                             "already. Import into a database that does not hold it.")
+    event = Event(name=e["name"], held_on=date.fromisoformat(e["held_on"]) if e["held_on"] else None, venue=e["venue"],
+                  scoring_state=e["scoring_state"], judges_per_team=e["judges_per_team"], paper_size=e["paper_size"],
+                  instructor_name=e["instructor_name"], instructor_title=e["instructor_title"],
+                  grade_scale=e["grade_scale"], feedback_released_at=_read_dt(e["feedback_released_at"]),
+                  feedback_named=e["feedback_named"], awards_finalised_at=_read_dt(e["awards_finalised_at"]),
+                  created_at=_read_dt(e["created_at"]), is_current=False)
+    db.session.add(event)
+    criteria = {}
+    for c in data["criteria"]:
+        criteria[c["key"]] = Criterion(event=event, name=c["name"], description=c["description"], weight=c["weight"],
+                                       scale_min=c["scale_min"], scale_max=c["scale_max"], position=c["position"],
+                                       levels=[CriterionLevel(low=lv["low"], high=lv["high"], text=lv["text"])
+                                               for lv in c["levels"]])
+    teams, members = {}, {}
+    for t in data["teams"]:
+        team = teams[t["key"]] = Team(event=event, name=t["name"], project=t["project"], table_number=t["table_number"],
+                                      code=t["code"], created_at=_read_dt(t["created_at"]),
+                                      feedback_revoked_at=_read_dt(t["feedback_revoked_at"]))
+        for m in t["members"]:
+            members[m["key"]] = TeamMember(team=team, name=m["name"], email=m["email"], student_id=m["student_id"],
+                                           present=m["present"])
+    judges = {}
+    for j in data["judges"]:
+        judges[j["key"]] = Judge(event=event, name=j["name"], email=j["email"], affiliation=j["affiliation"],
+                                 last_seen_at=_read_dt(j["last_seen_at"]), created_at=_read_dt(j["created_at"]),
+                                 revoked_at=_read_dt(j["revoked_at"]))
+    db.session.add_all([*criteria.values(), *teams.values(), *judges.values()])
+    db.session.flush()
+    scores = {}
+    for s in data["scores"]:
+        scores[s["key"]] = Score(
+            judge=judges[s["judge"]], team=teams[s["team"]], comment=s["comment"], private_note=s["private_note"],
+            absent=s["absent"], conflict=s["conflict"], revision=s["revision"],
+            comment_hidden_at=_read_dt(s["comment_hidden_at"]), comment_hidden_reason=s["comment_hidden_reason"],
+            created_at=_read_dt(s["created_at"]), updated_at=_read_dt(s["updated_at"]),
+            values=[ScoreValue(criterion=criteria[key], value=value) for key, value in s["values"].items()])
+    db.session.add_all(scores.values())
+    db.session.flush()
+    for a in data["audit"]:
+        db.session.add(ScoreAudit(event_id=event.id, score=scores[a["score"]], actor=a["actor"], action=a["action"],
+                                  changed_at=_read_dt(a["changed_at"]), old=a["old"], new=a["new"]))
+        db.session.flush()  # one at a time: ids follow the file's order, so a second export matches
+    categories = {}
+    for c in data["award_categories"]:
+        category = categories[c["key"]] = AwardCategory(
+            event=event, name=c["name"], kind=c["kind"], place=c["place"], position=c["position"],
+            criterion=criteria[c["criterion"]] if c["criterion"] else None)
+        db.session.add(category)
+        if c["award"]:
+            a = c["award"]
+            category.award = Award(team=teams[a["team"]], reason=a["reason"], followed_suggestion=a["followed_suggestion"],
+                                   decided_by=a["decided_by"], decided_at=_read_dt(a["decided_at"]))
+    db.session.flush()
+    if data["snapshot"]:
+        s = data["snapshot"]
+        reverse = ({k: t.id for k, t in teams.items()}, {k: j.id for k, j in judges.items()},
+                   {k: m.id for k, m in members.items()})
+        db.session.add(RankingSnapshot(event=event, method=s["method"], seed=s["seed"], created_by=s["created_by"],
+                                       created_at=_read_dt(s["created_at"]), data=_map_snapshot(s["data"], *reverse)))
+    for c in data["certificates"]:
+        subject = c["subject"]
+        if subject.startswith("award:") and subject[6:] in categories:
+            subject = f"award:{categories[subject[6:]].id}"
+        db.session.add(Certificate(
+            event=event, kind=c["kind"], subject=subject, member=members.get(c["member"]), issue=c["issue"],
+            recipient=c["recipient"], team_name=c["team_name"], project=c["project"], award=c["award"],
+            issued_at=_read_dt(c["issued_at"]), revoked_at=_read_dt(c["revoked_at"]),
+            revoked_reason=c["revoked_reason"], revoked_by=c["revoked_by"]))
+    db.session.flush()
+    return event
+
+
+def dumps(data: dict) -> str:
+    """The file's text: sorted keys and two-space indents, so equal events give equal files."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
