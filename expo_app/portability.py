@@ -6,13 +6,17 @@ every row gets a key from its place in a fixed order (teams by table, judges by 
 exporting from SQLite, importing into PostgreSQL and exporting again gives the same file. Secrets are
 not in it either: judge badges, team feedback links and certificate codes are HMACs of the new rows'
 ids, so importing issues new ones (the team QR codes on the tables are kept: they are not secrets).
-An import runs in one transaction: it all goes in, or nothing does.
+Left out on purpose: the log of judges' sign-ins (phones and addresses, not results) and kept PDFs
+(they are made again). An import checks the file first and runs in one transaction: it all goes
+in, or nothing does, with a message that says why.
 """
 from __future__ import annotations
 
 import json
 from datetime import date, datetime
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from .actions import OperationError
 from .extensions import db
@@ -45,7 +49,7 @@ def export_event(event: Event) -> dict[str, Any]:
     teams = sorted(event.teams, key=lambda t: t.table_number)
     judges = sorted(event.judges, key=lambda j: (j.email, j.name))
     criterion_key, team_key, judge_key = _keys(criteria, "c"), _keys(teams, "t"), _keys(judges, "j")
-    members = [m for t in teams for m in sorted(t.members, key=lambda m: m.email)]
+    members = [m for t in teams for m in t.members]  # in the order entered (certificates and grades use it)
     member_key = _keys(members, "m")
     scores = sorted(db.session.execute(db.select(Score).join(Team).where(Team.event_id == event.id)).scalars(),
                     key=lambda s: (team_key[s.team_id], judge_key[s.judge_id]))
@@ -56,7 +60,8 @@ def export_event(event: Event) -> dict[str, Any]:
                                .order_by(ScoreAudit.changed_at, ScoreAudit.id)).scalars().all()
     snapshot = db.session.execute(db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar()
     certificates = db.session.execute(db.select(Certificate).where(Certificate.event_id == event.id)).scalars().all()
-    certificates.sort(key=lambda c: (c.kind, c.subject, member_key.get(c.member_id, ""), c.issue, c.recipient))
+    certificates.sort(key=lambda c: (c.kind, _map_subject(c.subject, category_key), member_key.get(c.member_id, ""),
+                                     c.issue, c.recipient, c.issued_at))
     return {
         "format": FORMAT, "schema": SCHEMA,
         "note": "Judge sign-in links, team feedback links and certificate codes are not in this file: "
@@ -77,7 +82,7 @@ def export_event(event: Event) -> dict[str, Any]:
                    "code": t.code, "feedback_revoked_at": _dt(t.feedback_revoked_at),
                    "created_at": _dt(t.created_at),
                    "members": [{"key": member_key[m.id], "name": m.name, "email": m.email, "student_id": m.student_id,
-                                "present": m.present} for m in sorted(t.members, key=lambda m: m.email)]}
+                                "present": m.present} for m in t.members]}
                   for t in teams],
         "judges": [{"key": judge_key[j.id], "name": j.name, "email": j.email, "affiliation": j.affiliation,
                     "revoked_at": _dt(j.revoked_at), "last_seen_at": _dt(j.last_seen_at),
@@ -124,8 +129,8 @@ def _map_snapshot(data: dict, teams: dict, judges: dict, members: dict) -> dict:
         row["judge_id"] = judges.get(row.get("judge_id"), row.get("judge_id"))
     for award in data.get("awards", []):
         award["team_id"] = teams.get(award.get("team_id"), award.get("team_id"))
-        if "member_ids" in award:
-            award["member_ids"] = [members.get(m, m) for m in award["member_ids"]]
+        if "member_ids" in award:  # a member removed since has no key: left out, never a stray number
+            award["member_ids"] = [members[m] for m in award["member_ids"] if m in members]
     return data
 
 
@@ -151,11 +156,57 @@ def read_event_file(text: str) -> dict:
 def import_event(data: dict) -> Event:
     """Create the event from a parsed file. Flushes only; the caller commits (all or nothing)."""
     try:
-        return _import(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, OperationError):
+        _check(data)
+        savepoint = db.session.begin_nested()
+        try:
+            event = _import(data)
+        except Exception:
+            savepoint.rollback()
             raise
-        raise EventFileError(f"The file is incomplete or damaged ({type(exc).__name__}: {exc}).") from None
+        savepoint.commit()
+        return event
+    except OperationError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, SQLAlchemyError) as exc:
+        detail = str(exc).splitlines()[0][:300] if str(exc) else ""
+        raise EventFileError(f"The file is incomplete or damaged ({type(exc).__name__}: {detail}).") from None
+
+
+def _check(data: dict) -> None:
+    """The rules the database would otherwise enforce with an error nobody can read."""
+    from .models import PAPER_SIZES, SCORING_STATES
+    from .scoring.grades import ScaleError, parse_scale
+
+    e = data["event"]
+    problems = []
+    if not isinstance(e["name"], str) or not e["name"].strip() or len(e["name"]) > 200:
+        problems.append("the event needs a name of at most 200 characters")
+    if e["scoring_state"] not in SCORING_STATES:
+        problems.append(f"scoring state {e['scoring_state']!r} is not one of {', '.join(SCORING_STATES)}")
+    if not isinstance(e["judges_per_team"], int) or e["judges_per_team"] < 1:
+        problems.append("judges per team must be a whole number of at least 1")
+    if e["paper_size"] not in PAPER_SIZES:
+        problems.append(f"paper size {e['paper_size']!r} is not one of {', '.join(PAPER_SIZES)}")
+    if e["grade_scale"]:
+        try:
+            parse_scale("\n".join(f"{letter} {minimum}" for letter, minimum in e["grade_scale"]))
+        except (ScaleError, ValueError, TypeError) as exc:
+            problems.append(f"the letter scale is not usable ({exc})")
+    if bool(e["awards_finalised_at"]) != bool(data["snapshot"]):
+        problems.append("final awards and the ranking snapshot go together: the file has one without the other")
+    names = [t["name"].casefold() for t in data["teams"]]
+    if len(set(names)) != len(names):
+        problems.append("two teams have the same name")
+    tables = [t["table_number"] for t in data["teams"]]
+    if len(set(tables)) != len(tables):
+        problems.append("two teams have the same table")
+    limits = {"name": 120, "project": 300}
+    for t in data["teams"]:
+        for field, limit in limits.items():
+            if len(t[field]) > limit:
+                problems.append(f"team {t['name'][:40]!r}: {field} longer than {limit} characters")
+    if problems:
+        raise EventFileError("The file cannot be imported: " + "; ".join(problems) + ".")
 
 
 def _import(data: dict) -> Event:
@@ -169,7 +220,8 @@ def _import(data: dict) -> Event:
                   instructor_name=e["instructor_name"], instructor_title=e["instructor_title"],
                   grade_scale=e["grade_scale"], feedback_released_at=_read_dt(e["feedback_released_at"]),
                   feedback_named=e["feedback_named"], awards_finalised_at=_read_dt(e["awards_finalised_at"]),
-                  created_at=_read_dt(e["created_at"]), is_current=False)
+                  created_at=_read_dt(e["created_at"]),
+                  is_current=db.session.execute(db.select(Event.id).where(Event.is_current.is_(True))).first() is None)
     db.session.add(event)
     criteria = {}
     for c in data["criteria"]:

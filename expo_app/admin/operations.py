@@ -166,7 +166,7 @@ def parse_members(text: str) -> list[MemberRow]:
         if "<" in line and ">" in line:
             before, _, student_id = line.rpartition(">")
             name, _, email = before.rpartition("<")
-            student_id = student_id.strip()
+            student_id = student_id.strip().lstrip(",;").strip()
         else:
             name, _, email = line.rpartition(",")
         name, email = name.strip().strip(","), email.strip().lower()

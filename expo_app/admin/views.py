@@ -227,7 +227,7 @@ def reissue_feedback_link(team_id):
 @bp.route("/teams/<int:team_id>/feedback-link/withdraw", methods=["POST"])
 def withdraw_feedback_link(team_id):
     team = _get(Team, team_id)
-    withdrawing = team.feedback_revoked_at is None
+    withdrawing = request.form.get("off", "1" if team.feedback_revoked_at is None else "0") == "1"
     run_confirmed(lambda: ops.set_feedback_link_withdrawn(team, withdrawing),
                   f"{team.name}'s feedback link is {'switched off' if withdrawing else 'working again'}.")
     return redirect(url_for("admin.edit_team", team_id=team.id, _anchor="feedback-link"))
@@ -236,7 +236,8 @@ def withdraw_feedback_link(team_id):
 @bp.route("/members/<int:member_id>/presence", methods=["POST"])
 def member_presence(member_id):
     member = _get(TeamMember, member_id)
-    present = not member.present
+    # The wanted state, not a toggle: a double submit must not flip it back.
+    present = request.form.get("present", "1" if not member.present else "0") == "1"
     run_confirmed(lambda: ops.set_member_present(member, present),
                   f"{member.name} is marked {'present' if present else 'not present: no Expo grade and no participation certificate'}.")
     return redirect(url_for("admin.edit_team", team_id=member.team_id, _anchor="members"))

@@ -56,8 +56,8 @@ class Feedback:
 
 def _ranking(event: Event) -> list[dict]:
     """The ranking's team rows: frozen when the awards are final, live before."""
-    if event.awards_finalised_at is not None:
-        snapshot = db.session.execute(db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar_one()
+    snapshot = _snapshot(event)
+    if snapshot is not None:
         return snapshot.data["teams"]
     from ..results.queries import DASHBOARD_SEED, engine_input
 
@@ -92,20 +92,33 @@ def team_feedback(team: Team) -> Feedback:
         .where(Score.team_id == team.id, Score.conflict.is_(False), Score.comment != "",
                Score.comment_hidden_at.is_(None)).order_by(Score.created_at, Score.id)).all()
     feedback.comments = [(name if event.feedback_named else "", comment) for comment, name in sheets]
-    if event.awards_finalised_at is not None:
-        snapshot = db.session.execute(db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar_one()
+    snapshot = _snapshot(event)
+    if snapshot is not None:
         feedback.awards = [a["category"] for a in snapshot.data.get("awards", []) if a["team_id"] == team.id]
-    feedback.certificates = db.session.execute(
-        db.select(Certificate).join(TeamMember, Certificate.member_id == TeamMember.id)
-        .where(TeamMember.team_id == team.id, Certificate.revoked_at.is_(None))
-        .order_by(Certificate.kind, Certificate.recipient, Certificate.id)).scalars().all()
+        feedback.certificates = db.session.execute(
+            db.select(Certificate).join(TeamMember, Certificate.member_id == TeamMember.id)
+            .where(TeamMember.team_id == team.id, TeamMember.present.is_(True), Certificate.revoked_at.is_(None))
+            .order_by(Certificate.kind, Certificate.recipient, Certificate.id)).scalars().all()
     return feedback
 
 
+def _snapshot(event: Event) -> RankingSnapshot | None:
+    """The finalised snapshot (None before the awards are final)."""
+    if event.awards_finalised_at is None:
+        return None
+    return db.session.execute(db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar_one_or_none()
+
+
 def team_certificate(team: Team, certificate_id: int) -> Certificate | None:
-    """One of the team's valid certificates (None for anyone else's, or a revoked one)."""
+    """One of the team's valid certificates, once its feedback is released and the awards are final.
+
+    None for anyone else's, a revoked one, or any before then (its existence would tell the award).
+    """
+    event = team.event
+    if event.feedback_released_at is None or _snapshot(event) is None:
+        return None
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None or certificate.revoked_at is not None or certificate.member is None \
-            or certificate.member.team_id != team.id:
+            or certificate.member.team_id != team.id or not certificate.member.present:
         return None
     return certificate

@@ -10,6 +10,9 @@ def release_feedback(event: Event) -> None:
     """Teams see their scores, the judges' comments and their awards from now on."""
     if event.feedback_released_at is not None:
         raise OperationError("The feedback is already released.")
+    if event.scoring_state not in ("closed", "locked"):
+        raise OperationError("Close scoring before releasing the feedback: a comment written after the release would "
+                             "reach its team before anyone read it.")
     event.feedback_released_at = utcnow()
     db.session.flush()
 

@@ -33,7 +33,8 @@ def event_scale(event: Event) -> tuple[tuple[str, float], ...]:
 def _snapshot(event: Event) -> RankingSnapshot | None:
     if event.awards_finalised_at is None:
         return None
-    return db.session.execute(db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar_one()
+    return db.session.execute(
+        db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar_one_or_none()
 
 
 def _results(event: Event, snapshot: RankingSnapshot | None) -> dict[int, TeamResult]:

@@ -15,6 +15,7 @@ Pure functions (no Flask, no ORM), one rule each:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 SYLLABUS_SCALE: tuple[tuple[str, float], ...] = (
     ("A", 94), ("A-", 88), ("B+", 82), ("B", 76), ("B-", 70), ("C+", 64), ("C", 58), ("C-", 52), ("F", 0))
@@ -28,14 +29,19 @@ class ScaleError(ValueError):
         self.errors = errors
 
 
+def round_half_up(value: float, digits: int) -> float:
+    """Round as people do (82.05 -> 82.1), on the number as written, not on its binary approximation."""
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
 def expo_percent(adjusted_score: float) -> float:
     """The Expo percent of an adjusted score (rubric points out of 100), one decimal, within 0..100."""
-    return round(min(100.0, max(0.0, adjusted_score)), 1)
+    return round_half_up(min(100.0, max(0.0, adjusted_score)), 1)
 
 
 def letter_for(percent: float, scale=SYLLABUS_SCALE) -> str:
     """The letter for a percent: the first (highest) letter whose minimum it reaches."""
-    rounded = round(percent, 1)
+    rounded = round_half_up(percent, 1)
     for letter, minimum in scale:
         if rounded >= minimum:
             return letter
@@ -163,6 +169,6 @@ def grade_rows(students, results: dict[str, TeamResult], target: int, scale=SYLL
             continue
         percent = expo_percent(result.score)
         reasons += review_reasons(result.score_low, result.score_high, result.judges, target, scale)
-        rows.append(GradeRow(student, round(result.score, 2), percent, letter_for(percent, scale), result.rank,
+        rows.append(GradeRow(student, round_half_up(result.score, 2), percent, letter_for(percent, scale), result.rank,
                              "; ".join(reasons)))
     return rows

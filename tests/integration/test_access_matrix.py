@@ -83,7 +83,8 @@ MATRIX = {
     "admin.withdraw_feedback_link": ADMIN_POST,
     # A team's private link: whoever holds it, signed in or not (test_feedback.py covers what it shows).
     "public.team_feedback_page": ("GET", [200, 200, 200, 200]),
-    "public.team_certificate_pdf": ("GET", [200, 200, 200, 200]),
+    # Before the release and the final awards (as here) no certificate is served, to anyone.
+    "public.team_certificate_pdf": ("GET", [404, 404, 404, 404]),
 }
 
 

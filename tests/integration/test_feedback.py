@@ -25,6 +25,7 @@ def commented(app, demo, auth):
                 submit_score(judge, team, SheetInput(values={c.id: 5 - t for c in event.criteria},
                                                      comment=f"Comment by judge {j} to team {t}",
                                                      private_note=f"Private note {j}/{t}"), "test")
+        change_scoring_state(event, "closed")  # feedback is released after the expo
         db.session.commit()
         links = [f"/f/{feedback_token(db.session.get(Team, team_id))}" for team_id in demo["teams"]]
     auth.admin()
@@ -133,15 +134,20 @@ def test_a_database_copy_holds_no_feedback_link(app, commented):
 def test_after_the_awards_a_team_sees_them_and_downloads_its_certificates(app, client, commented):
     with app.app_context():
         event = db.session.get(Event, commented["event"])
-        change_scoring_state(event, "closed")
         change_scoring_state(event, "locked")
         accept_suggestions(event, award_suggestions(event), "admin: test")
         db.session.flush()
         finalise_awards(event, "admin: test", award_suggestions(event))
         db.session.commit()
     client.get(f"/admin/events/{commented['event']}/print/certificates.pdf")  # issues the award certificates
-    _release(client, commented["event"])
     anonymous = app.test_client()
+    with app.app_context():
+        from expo_app.models import Certificate
+
+        ids = db.session.execute(db.select(Certificate.id)).scalars().all()
+    for certificate_id in ids:  # before release not even a certificate's existence shows
+        assert anonymous.get(f"{commented['links'][0]}/certificates/{certificate_id}.pdf").status_code == 404
+    _release(client, commented["event"])
     page = anonymous.get(commented["links"][0]).get_data(as_text=True)
     assert "Your team won: <strong>1st place" in page
     start = page.index("/certificates/")
@@ -162,3 +168,13 @@ def test_slips_one_per_team_with_its_link(app, client, commented, runner, tmp_pa
     assert commented["links"][0][3:] in text and "Table12" not in text
     result = runner.invoke(args=["print", "slips", "--out", str(tmp_path / "slips.pdf")])
     assert result.exit_code == 0 and len(pdf_pages((tmp_path / "slips.pdf").read_bytes())) == 2
+
+
+def test_feedback_cannot_be_released_while_judges_still_score(app, client, commented):
+    with app.app_context():
+        change_scoring_state(db.session.get(Event, commented["event"]), "open")
+        db.session.commit()
+    page = _release(client, commented["event"]).get_data(as_text=True)
+    assert "Close scoring before releasing the feedback" in page
+    with app.app_context():
+        assert db.session.get(Event, commented["event"]).feedback_released_at is None

@@ -125,3 +125,76 @@ def test_a_newer_damaged_or_foreign_file_is_refused_and_nothing_is_imported(app,
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(Event.id))).scalar() == events
         assert db.session.execute(db.select(db.func.count(Team.id)).where(Team.code == "NEWCODE2")).scalar() == 0
+
+
+def test_import_into_a_database_that_already_holds_events_and_after_members_left(app, full_event, tmp_path):
+    """Ids in the target differ from the source (another event is there): the file still comes back the same,
+    and a member who left the team after the awards does not come back as a stray id."""
+    from expo_app.admin.operations import create_event
+    from expo_app.portability import import_event, read_event_file
+
+    with app.app_context():
+        event = db.session.get(Event, full_event["event"])
+        award = db.session.execute(db.select(__import__("expo_app.models", fromlist=["RankingSnapshot"]).RankingSnapshot)).scalar_one()
+        winner = db.session.get(Team, award.data["awards"][0]["team_id"])
+        gone = winner.members[-1]
+        winner.members.remove(gone)
+        db.session.commit()
+        first = dumps(export_event(event))
+        assert str(gone.id) not in str(json.loads(first)["snapshot"]["data"]["awards"][0]["member_ids"])
+        first_without_codes = first.replace(event.teams[0].code, "X")
+    target = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'busy.sqlite'}",
+                         "PUBLIC_BASE_URL": "https://expo.example.org"})
+    with target.app_context():
+        db.create_all()
+        for n in range(3):  # ids in the target are now ahead of the source's
+            create_event(f"Other {n}")
+        db.session.commit()
+        imported = import_event(read_event_file(first))
+        db.session.commit()
+        again = dumps(export_event(imported))
+        assert again == first and again.replace(imported.teams[0].code, "X") == first_without_codes
+        assert imported.is_current is False  # another event was current already
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_an_imported_event_is_current_in_an_empty_database(app, full_event, tmp_path):
+    from expo_app.portability import import_event, read_event_file
+
+    with app.app_context():
+        text = dumps(export_event(db.session.get(Event, full_event["event"])))
+    target = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite'}",
+                         "PUBLIC_BASE_URL": "https://expo.example.org"})
+    with target.app_context():
+        db.create_all()
+        assert import_event(read_event_file(text)).is_current is True
+        db.session.commit()
+        assert target.test_cli_runner().invoke(args=["judge-links"]).exit_code == 0
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["event"].update(scoring_state="paused"), "scoring state 'paused' is not one of"),
+    (lambda d: d["event"].update(judges_per_team=0), "judges per team must be a whole number of at least 1"),
+    (lambda d: d.update(snapshot=None), "final awards and the ranking snapshot go together"),
+    (lambda d: d["event"].update(grade_scale=[["A", 90], ["B", 95]]), "the letter scale is not usable"),
+    (lambda d: d["teams"][1].update(name=d["teams"][0]["name"]), "two teams have the same name"),
+    (lambda d: d["teams"][1].update(project="x" * 301), "project longer than 300 characters"),
+    (lambda d: d["certificates"][0].update(subject=7), "incomplete or damaged"),
+    (lambda d: d["scores"][0].update(judge="j99"), "incomplete or damaged"),
+])
+def test_a_file_that_breaks_a_rule_is_refused_with_the_reason(app, full_event, runner, tmp_path, change, message):
+    with app.app_context():
+        data = export_event(db.session.get(Event, full_event["event"]))
+        db.session.execute(db.update(Team).values(code=Team.code + "9"))  # so the codes do not clash
+        db.session.commit()
+        events = db.session.execute(db.select(db.func.count(Event.id))).scalar()
+    change(data)
+    (tmp_path / "bad.json").write_text(dumps(data), encoding="utf-8")
+    result = runner.invoke(args=["import-event", str(tmp_path / "bad.json")])
+    assert result.exit_code == 1 and "Nothing was imported" in result.output and message in result.output
+    assert "Traceback" not in result.output
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Event.id))).scalar() == events

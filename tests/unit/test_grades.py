@@ -18,7 +18,7 @@ from expo_app.scoring.grades import (
 
 @pytest.mark.parametrize("score, percent", [
     (75.0, 75.0), (93.95, 94.0), (93.94, 93.9), (100.0, 100.0), (104.2, 100.0), (-3.1, 0.0), (0.0, 0.0),
-    (87.96, 88.0),
+    (87.96, 88.0), (82.05, 82.1), (93.95, 94.0), (75.25, 75.3),
 ])
 def test_expo_percent_is_the_adjusted_score_rounded_and_kept_in_range(score, percent):
     assert expo_percent(score) == percent
