@@ -215,6 +215,9 @@ class Score(db.Model):
     absent: Mapped[bool] = mapped_column(default=False)
     conflict: Mapped[bool] = mapped_column(default=False)
     revision: Mapped[int] = mapped_column(default=1)
+    # When the judge last edited the sheet on the phone (sent with each submission): an older queued
+    # edit that arrives later never overwrites a newer one.
+    client_edited_at: Mapped[datetime | None]
     # Moderation: a comment the organisers hid is never shown to the team (the reason is audited).
     comment_hidden_at: Mapped[datetime | None]
     comment_hidden_reason: Mapped[str] = mapped_column(db.String(300), default="")
@@ -396,3 +399,23 @@ class RenderedDocument(db.Model):
         UniqueConstraint("event_id", "kind"),
         CheckConstraint(f"state IN {DOCUMENT_STATES}", name="state"),
     )
+
+
+class ScoreSubmission(db.Model):
+    """One submission of a score sheet, by the idempotency key the phone made for it.
+
+    Stored in the same transaction as the sheet: a replay of the key (a retry, an outbox flush) gets
+    the first answer back and changes nothing; the same key with another sheet is refused.
+    """
+
+    __tablename__ = "score_submission"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("judge.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(db.String(64))
+    body_hash: Mapped[str] = mapped_column(db.String(64))
+    outcome: Mapped[str] = mapped_column(db.String(20))  # saved / unchanged / stale
+    edited_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("judge_id", "key"),)

@@ -6,8 +6,8 @@ every row gets a key from its place in a fixed order (teams by table, judges by 
 exporting from SQLite, importing into PostgreSQL and exporting again gives the same file. Secrets are
 not in it either: judge badges, team feedback links and certificate codes are HMACs of the new rows'
 ids, so importing issues new ones (the team QR codes on the tables are kept: they are not secrets).
-Left out on purpose: the log of judges' sign-ins (phones and addresses, not results) and kept PDFs
-(they are made again). An import checks the file first and runs in one transaction: it all goes
+Left out on purpose: the log of judges' sign-ins (phones and addresses, not results), the phones'
+submission keys (they only guard against replays during the event) and kept PDFs (made again). An import checks the file first and runs in one transaction: it all goes
 in, or nothing does, with a message that says why.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .models import (Award, AwardCategory, Certificate, Criterion, CriterionLeve
                      ScoreAudit, ScoreValue, Team, TeamMember)
 
 FORMAT = "expo-judge-event"
-SCHEMA = 5  # the migration the file's shape matches (migrations/versions/0005_...)
+SCHEMA = 6  # the migration the file's shape matches (migrations/versions/0006_...)
 
 
 class EventFileError(OperationError):
@@ -91,7 +91,8 @@ def export_event(event: Event) -> dict[str, Any]:
                     "values": {criterion_key[v.criterion_id]: v.value
                                for v in sorted(s.values, key=lambda v: criterion_key[v.criterion_id])},
                     "comment": s.comment, "private_note": s.private_note, "absent": s.absent, "conflict": s.conflict,
-                    "revision": s.revision, "comment_hidden_at": _dt(s.comment_hidden_at),
+                    "revision": s.revision, "client_edited_at": _dt(s.client_edited_at),
+                    "comment_hidden_at": _dt(s.comment_hidden_at),
                     "comment_hidden_reason": s.comment_hidden_reason, "created_at": _dt(s.created_at),
                     "updated_at": _dt(s.updated_at)} for s in scores],
         "audit": [{"score": score_key[a.score_id], "actor": a.actor, "action": a.action, "changed_at": _dt(a.changed_at),
@@ -249,6 +250,7 @@ def _import(data: dict) -> Event:
         scores[s["key"]] = Score(
             judge=judges[s["judge"]], team=teams[s["team"]], comment=s["comment"], private_note=s["private_note"],
             absent=s["absent"], conflict=s["conflict"], revision=s["revision"],
+            client_edited_at=_read_dt(s["client_edited_at"]),
             comment_hidden_at=_read_dt(s["comment_hidden_at"]), comment_hidden_reason=s["comment_hidden_reason"],
             created_at=_read_dt(s["created_at"]), updated_at=_read_dt(s["updated_at"]),
             values=[ScoreValue(criterion=criteria[key], value=value) for key, value in s["values"].items()])

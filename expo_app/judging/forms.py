@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SubmitField, TextAreaField
-from wtforms.validators import Length
+from wtforms import BooleanField, HiddenField, RadioField, SubmitField, TextAreaField
+from wtforms.validators import Length, Optional, Regexp
 
 from ..scoring import validate_values
 
@@ -15,6 +15,10 @@ class ScoreForm(FlaskForm):
     absent = BooleanField("Team absent: nobody was at the table")
     conflict = BooleanField("I have a conflict of interest with this team")
     submit = SubmitField("Submit score")
+    # Exactly once: a key per filled-in form (made when the page is rendered, or by the phone's
+    # script per submission), and when the judge last edited it on the phone (ms since 1970, UTC).
+    idempotency_key = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
+    edited_at = HiddenField(validators=[Optional(), Regexp(r"^\d{10,15}$")])
 
     criteria: list = []
     clean_values: dict = {}

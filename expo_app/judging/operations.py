@@ -1,12 +1,15 @@
 """Recording judges' scores. Operations change ORM objects and flush; the view commits once."""
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Criterion, Judge, Score, ScoreAudit, ScoreValue, Team, utcnow
+from ..models import Criterion, Judge, Score, ScoreAudit, ScoreSubmission, ScoreValue, Team, utcnow
 from ..scoring import weighted_total
 
 CLOSED_MESSAGES = {
@@ -99,6 +102,82 @@ def submit_score(judge: Judge, team: Team, sheet: SheetInput, actor: str) -> tup
                               action="created" if old is None else "updated", old=old, new=new))
     db.session.flush()
     return score, True
+
+
+class KeyReused(ValueError):
+    """An idempotency key came back with a different sheet: refused (HTTP 422)."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What became of a submission: saved, unchanged (identical sheet), or stale (a newer edit is
+    already saved); `replayed` when the key was seen before and nothing was done this time."""
+
+    score: Score | None
+    outcome: str
+    replayed: bool = False
+
+
+def _body_hash(team: Team, sheet: SheetInput, edited_at: datetime | None) -> str:
+    body = {"team": team.id, "values": {str(k): v for k, v in sorted(sheet.values.items())},
+            "comment": sheet.comment.strip(), "private_note": sheet.private_note.strip(), "absent": sheet.absent,
+            "conflict": sheet.conflict, "edited_at": edited_at.isoformat() if edited_at else None}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def submit_sheet(judge: Judge, team: Team, sheet: SheetInput, actor: str, *, key: str | None = None,
+                 edited_at: datetime | None = None) -> Submitted:
+    """Submit a sheet exactly once: by its idempotency key, and never over a newer edit.
+
+    - A key seen before with the same sheet returns the first outcome and writes nothing; with
+      another sheet it raises KeyReused.
+    - `edited_at` is when the judge edited the sheet on the phone. An edit older than the one saved
+      (a queued submission that arrives late) does not overwrite it; it goes to the audit log as
+      "stale" so that nothing a judge sent is lost.
+    The key is stored with the sheet in the same transaction.
+    """
+    body_hash = _body_hash(team, sheet, edited_at)
+    if key:
+        seen = db.session.execute(db.select(ScoreSubmission).where(
+            ScoreSubmission.judge_id == judge.id, ScoreSubmission.key == key)).scalar_one_or_none()
+        if seen is not None:
+            if seen.body_hash != body_hash or seen.team_id != team.id:
+                raise KeyReused("This submission key was already used for a different score sheet.")
+            return Submitted(find_score(judge, team), seen.outcome, replayed=True)
+    current = find_score(judge, team, for_update=True)
+    if edited_at is not None and current is not None and current.client_edited_at is not None \
+            and edited_at < current.client_edited_at:
+        if not team.event.accepts_scores:
+            raise ScoringClosed(CLOSED_MESSAGES[team.event.scoring_state])
+        db.session.add(ScoreAudit(event_id=team.event_id, score=current, actor=actor, action="stale",
+                                  old=score_snapshot(current), new=_sheet_snapshot(team, sheet)))
+        outcome, score = "stale", current
+    else:
+        score, changed = submit_score(judge, team, sheet, actor)
+        if edited_at is not None and (score.client_edited_at is None or edited_at > score.client_edited_at):
+            score.client_edited_at = edited_at
+        outcome = "saved" if changed else "unchanged"
+    db.session.flush()
+    if key:
+        try:
+            with db.session.begin_nested():
+                db.session.add(ScoreSubmission(judge_id=judge.id, team_id=team.id, key=key[:64], body_hash=body_hash,
+                                               outcome=outcome, edited_at=edited_at))
+                db.session.flush()
+        except IntegrityError:  # the same key in a parallel request, which saved the same sheet
+            seen = db.session.execute(db.select(ScoreSubmission).where(
+                ScoreSubmission.judge_id == judge.id, ScoreSubmission.key == key[:64])).scalar_one()
+            return Submitted(score, seen.outcome, replayed=True)
+    return Submitted(score, outcome)
+
+
+def _sheet_snapshot(team: Team, sheet: SheetInput) -> dict:
+    """An incoming sheet in the audit log's shape (for a stale edit that is kept but not applied)."""
+    names = {c.id: c for c in team.event.criteria}
+    values = {names[cid].name: value for cid, value in sorted(sheet.values.items(), key=lambda kv: names[kv[0]].position)
+              if cid in names}
+    return {"values": values if not (sheet.absent or sheet.conflict) else {}, "comment": sheet.comment.strip(),
+            "private_note": sheet.private_note.strip(), "absent": sheet.absent, "conflict": sheet.conflict}
 
 
 def _insert_empty_score(judge: Judge, team: Team) -> tuple[Score, bool]:

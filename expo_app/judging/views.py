@@ -1,4 +1,8 @@
-from flask import abort, flash, redirect, render_template, request, session, url_for
+import secrets
+from datetime import datetime, timezone
+
+from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import generate_csrf
 
 from ..auth.forms import SignOutForm
 from ..auth.session import current_admin, current_judge, judge_required
@@ -6,9 +10,35 @@ from ..extensions import db
 from ..models import Team
 from . import bp
 from .forms import score_form_for
-from .operations import (ScoringClosed, SheetInput, event_criteria, find_score, judge_actor, judge_progress,
-                         sheet_total, submit_score)
+from .operations import (KeyReused, ScoringClosed, SheetInput, event_criteria, find_score, judge_actor,
+                         judge_progress, sheet_total, submit_sheet)
 from ..scoring.rubric import level_rows
+
+NOT_SAVED_REASON = {
+    401: "Your judge session has ended (badge reissued or withdrawn, or judging locked). Scan your badge again "
+         "or see the organisers' desk.",
+    403: "You are signed in for another event.",
+}
+SAVED_MESSAGES = {
+    "saved": "Saved: your score for ",
+    "unchanged": "Already saved, nothing changed: ",
+    "stale": "Not applied: a newer edit of this sheet is already saved (this older one is kept in the log): ",
+}
+
+
+def _wants_json() -> bool:
+    """The phone's script (fetch with Accept: application/json) rather than a plain form post."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _edited_at(millis: str | None):
+    if not millis:
+        return None
+    return datetime.fromtimestamp(int(millis) / 1000, tz=timezone.utc).replace(tzinfo=None)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
 @bp.route("/")
@@ -39,6 +69,9 @@ def team(code):
         if request.method == "POST":
             # A sheet posted from a phone whose judge session ended (badge reissued or withdrawn,
             # judging locked) must say loudly that it was not saved, never fall back to the card.
+            status = 401 if judge is None else 403
+            if _wants_json():  # the phone's outbox keeps the sheet, marked with this reason
+                return jsonify(status="not_saved", reason=NOT_SAVED_REASON[status]), status
             return render_template("judging/not_saved.html", team=team, judge=judge,
                                    was_signed_in=session.get("judge_id") is not None), 401 if judge is None else 403
         return render_template("judging/team_card.html", team=team, judge=judge)
@@ -46,18 +79,31 @@ def team(code):
     criteria = event_criteria(team.event_id)
     score = find_score(judge, team)
     form = score_form_for(criteria, score if request.method == "GET" else None)
+    if request.method == "GET":
+        form.idempotency_key.data = secrets.token_urlsafe(16)  # the no-JS path: a double submit counts once
     if form.validate_on_submit():
         sheet = SheetInput(values=form.clean_values, comment=form.comment.data or "",
                            private_note=form.private_note.data or "",
                            absent=form.absent.data, conflict=form.conflict.data)
+        key = request.headers.get("Idempotency-Key") or form.idempotency_key.data or None
+        edited_at = _edited_at(form.edited_at.data)
         try:
-            score, changed = submit_score(judge, team, sheet, judge_actor(judge))
+            result = submit_sheet(judge, team, sheet, judge_actor(judge), key=key, edited_at=edited_at)
         except ScoringClosed as closed:
             form.form_errors.append(str(closed))
+        except KeyReused as reused:
+            db.session.rollback()
+            if _wants_json():
+                return jsonify(status="refused", reason=str(reused)), 422
+            form.form_errors.append(str(reused) + " Reload the page and submit again.")
         else:
             db.session.commit()
-            flash(("Saved: your score for " if changed else "Already saved, nothing changed: ") + team.name,
-                  "success")
+            if _wants_json():  # a replay gets the stored answer back, marked as a replay
+                return jsonify(status=result.outcome, message=SAVED_MESSAGES[result.outcome] + team.name,
+                               replayed=result.replayed,
+                               saved_at=_iso(result.score.updated_at if result.score else None))
+            message = SAVED_MESSAGES["unchanged" if result.replayed else result.outcome] + team.name
+            flash(message, "success" if result.outcome != "stale" else "error")
             return redirect(url_for("judging.team", code=team.code))
     elif form.is_submitted() and not form.form_errors:
         form.form_errors.append("Your score was not saved. Fix the highlighted parts and submit again.")
@@ -66,4 +112,15 @@ def team(code):
     return render_template("judging/score.html", team=team, judge=judge, form=form, score=score, total=total,
                            criteria=criteria, level_rows=rows, event=team.event,
                            invalid_ids=[c.id for c in criteria if form.criterion_field(c).errors]), \
-        (422 if form.errors or form.form_errors else 200)
+        (422 if form.errors or form.form_errors else 200), \
+        {"Cache-Control": "no-store"}  # "back" must not bring up a form whose submission key was used
+
+
+@bp.route("/judge/csrf")
+def csrf_token():
+    """A fresh CSRF token for the phone's outbox, fetched before it replays a queued sheet."""
+    if current_judge() is None:
+        return jsonify(status="not_saved", reason=NOT_SAVED_REASON[401]), 401
+    response = jsonify(csrf_token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -16,6 +16,7 @@ ADMIN_POST = ("POST", [LOGIN, LOGIN, LOGIN, 302])
 MATRIX = {
     "judging.landing": ("GET", [200, 200, 200, 200]),
     "judging.home": ("GET", [401, 200, 200, 401]),
+    "judging.csrf_token": ("GET", [401, 200, 200, 401]),
     "judging.team": ("GET", [200, 200, 200, 200]),
     "auth.judge_sign_in": ("GET", [200, 200, 200, 200]),
     "auth.admin_login": ("GET", [200, 200, 200, 200]),
