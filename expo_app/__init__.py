@@ -131,6 +131,13 @@ def _register_template_filters(app: Flask) -> None:
         local = value.replace(tzinfo=timezone.utc).astimezone(zone)
         return local.strftime("%b %d, %H:%M")
 
+    @app.template_filter("when_exact")
+    def when_exact(value):
+        """To the second, so that two saves within a minute look different: 'Dec 10, 14:02:37'."""
+        if value is None:
+            return ""
+        return value.replace(tzinfo=timezone.utc).astimezone(zone).strftime("%b %d, %H:%M:%S")
+
 
 def _register_error_pages(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
@@ -144,6 +151,11 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(e):
+        if request.endpoint == "judging.team" and request.method == "POST":
+            # A judge's sheet: keep every entry on the page and say plainly it was not saved.
+            from .judging.views import expired_sheet
+
+            return expired_sheet(request.view_args.get("code", ""))
         return page(400, "This form has expired",
                     "The page was open too long or your session changed. Go back, reload the page and send it again.")
 

@@ -5,7 +5,7 @@ import hashlib
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, g, redirect, render_template, request, session, url_for
 
 from ..extensions import db
 from ..models import AdminUser, Judge
@@ -24,6 +24,28 @@ def current_judge() -> Judge | None:
                 judge = None
         g.current_judge = judge
     return g.current_judge
+
+
+class _Ended:
+    status = 410
+    title = "Judging has ended"
+    message = "Scoring is locked: the results are final and scores can no longer change. Thank you for judging!"
+
+
+JUDGING_ENDED = _Ended()
+
+
+def judging_ended_for_session() -> bool:
+    """Whether this phone's judge is still valid but the event's judging has ended (scoring locked).
+
+    Such a judge is told "Judging has ended" directly, not to scan a badge that would only say so.
+    """
+    judge_id = session.get("judge_id")
+    if judge_id is None or current_judge() is not None:
+        return False
+    judge = db.session.get(Judge, judge_id)
+    return (judge is not None and judge.revoked_at is None and judge.token_version == session.get("judge_token_version")
+            and judge.event.is_locked)
 
 
 def _password_stamp(admin: AdminUser) -> str:
@@ -74,6 +96,8 @@ def judge_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if current_judge() is None:
+            if judging_ended_for_session():
+                return render_template("auth/link_problem.html", problem=JUDGING_ENDED), 410
             abort(401)
         return view(*args, **kwargs)
 

@@ -29,6 +29,10 @@ class ScoreForm(FlaskForm):
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
         self.clean_values = {}
+        if self.absent.data and self.conflict.data:
+            self.form_errors.append("Tick one of \"Team absent\" and \"I have a conflict of interest\", not both: "
+                                    "a team you did not meet cannot be a conflict, and a conflict means you do not score.")
+            return False
         if self.absent.data or self.conflict.data:
             return ok  # no rating given, so none is required
         raw = {c.name: self.criterion_field(c).data for c in self.criteria}

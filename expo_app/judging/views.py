@@ -5,7 +5,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, ses
 from flask_wtf.csrf import generate_csrf
 
 from ..auth.forms import SignOutForm
-from ..auth.session import current_admin, current_judge, judge_required
+from ..auth.session import current_admin, current_judge, judge_required, judging_ended_for_session
 from ..extensions import db
 from ..models import Team
 from . import bp
@@ -74,7 +74,8 @@ def team(code):
                 return jsonify(status="not_saved", reason=NOT_SAVED_REASON[status]), status
             return render_template("judging/not_saved.html", team=team, judge=judge,
                                    was_signed_in=session.get("judge_id") is not None), 401 if judge is None else 403
-        return render_template("judging/team_card.html", team=team, judge=judge)
+        return render_template("judging/team_card.html", team=team, judge=judge,
+                               judging_ended=judging_ended_for_session())
 
     criteria = event_criteria(team.event_id)
     score = find_score(judge, team)
@@ -124,3 +125,25 @@ def csrf_token():
     response = jsonify(csrf_token=generate_csrf())
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def expired_sheet(code: str):
+    """A sheet whose CSRF token had expired (the judge signed in again in another tab, say): the
+    form comes back with everything the judge entered and a "Not saved" message, never a bare 400."""
+    team = db.session.execute(db.select(Team).where(Team.code == code.strip().upper())).scalar_one_or_none()
+    judge = current_judge()
+    if team is None or judge is None or judge.event_id != team.event_id:
+        status = 401 if judge is None else 403
+        return render_template("judging/not_saved.html", team=team, judge=judge,
+                               was_signed_in=session.get("judge_id") is not None), status
+    criteria = event_criteria(team.event_id)
+    score = find_score(judge, team)
+    form = score_form_for(criteria, None)  # filled from the request: what the judge entered
+    form.idempotency_key.data = secrets.token_urlsafe(16)
+    form.form_errors.append("Not saved: this page's security token had expired (you signed in again in another tab, "
+                            "or the page was open a long time). Your entries are still here: submit again.")
+    total = sheet_total({v.criterion_id: v.value for v in score.values}, score.counts, criteria) if score else None
+    rows = {c.id: level_rows(c.bands, c.scale_min, c.scale_max) for c in criteria}
+    return render_template("judging/score.html", team=team, judge=judge, form=form, score=score, total=total,
+                           criteria=criteria, level_rows=rows, event=team.event, invalid_ids=[]), 400, \
+        {"Cache-Control": "no-store"}

@@ -105,3 +105,13 @@ def test_a_fresh_csrf_token_for_the_outbox_and_a_reason_when_the_session_ended(a
     assert posted.status_code == 401 and posted.json == {"status": "not_saved", "reason": ended.json["reason"]}
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(Score.id))).scalar() == 0
+
+
+def test_the_saved_state_tells_revisions_apart(app, client, judge_a):
+    import re
+
+    url = f"/t/{team_code(app, judge_a['teams'][0])}"
+    client.post(url, data=full_sheet(app, judge_a["event"], 4))
+    client.post(url, data=full_sheet(app, judge_a["event"], 3))
+    page = client.get(url).get_data(as_text=True)
+    assert re.search(r"<strong>Saved</strong> \w{3} \d{2}, \d{2}:\d{2}:\d{2} \(revision 2\)", page)

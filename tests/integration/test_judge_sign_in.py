@@ -91,9 +91,16 @@ def test_links_stop_working_when_the_event_is_locked(app, client, auth, demo, ju
     with app.app_context():
         db.session.get(Event, demo["event"]).scoring_state = "locked"
         db.session.commit()
-    assert client.get("/judge").status_code == 401
+    # A phone still signed in is told directly, not sent to scan its badge again.
+    home = client.get("/judge")
+    assert home.status_code == 410 and "Judging has ended" in home.get_data(as_text=True)
+    with app.app_context():
+        code = db.session.get(Event, demo["event"]).teams[0].code
+    card = client.get(f"/t/{code}").get_data(as_text=True)
+    assert "Judging has ended." in card and "Scan the QR code on your judge badge" not in card
     response = client.get(auth.judge_path(judge_id))
     assert response.status_code == 410 and "Judging has ended" in response.get_data(as_text=True)
+    assert app.test_client().get("/judge").status_code == 401  # a phone that never signed in
 
 
 def test_database_holds_no_usable_token(app, auth, judge_id):
