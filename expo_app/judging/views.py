@@ -108,13 +108,17 @@ def team(code):
             return redirect(url_for("judging.team", code=team.code))
     elif form.is_submitted() and not form.form_errors:
         form.form_errors.append("Your score was not saved. Fix the highlighted parts and submit again.")
+    return _sheet_page(team, judge, criteria, form, score, 422 if form.errors or form.form_errors else 200)
+
+
+def _sheet_page(team, judge, criteria, form, score, status: int):
+    """The scoring page. Never cached: "back" must not bring up a form whose submission key was used."""
     total = sheet_total({v.criterion_id: v.value for v in score.values}, score.counts, criteria) if score else None
     rows = {c.id: level_rows(c.bands, c.scale_min, c.scale_max) for c in criteria}
     return render_template("judging/score.html", team=team, judge=judge, form=form, score=score, total=total,
                            criteria=criteria, level_rows=rows, event=team.event,
                            invalid_ids=[c.id for c in criteria if form.criterion_field(c).errors]), \
-        (422 if form.errors or form.form_errors else 200), \
-        {"Cache-Control": "no-store"}  # "back" must not bring up a form whose submission key was used
+        status, {"Cache-Control": "no-store"}
 
 
 @bp.route("/judge/csrf")
@@ -142,8 +146,4 @@ def expired_sheet(code: str):
     form.idempotency_key.data = secrets.token_urlsafe(16)
     form.form_errors.append("Not saved: this page's security token had expired (you signed in again in another tab, "
                             "or the page was open a long time). Your entries are still here: submit again.")
-    total = sheet_total({v.criterion_id: v.value for v in score.values}, score.counts, criteria) if score else None
-    rows = {c.id: level_rows(c.bands, c.scale_min, c.scale_max) for c in criteria}
-    return render_template("judging/score.html", team=team, judge=judge, form=form, score=score, total=total,
-                           criteria=criteria, level_rows=rows, event=team.event, invalid_ids=[]), 400, \
-        {"Cache-Control": "no-store"}
+    return _sheet_page(team, judge, criteria, form, score, 400)
