@@ -1,0 +1,86 @@
+"""WCAG 2.1 AA, checked by axe-core in real Chromium: the judge's pages on a phone, the organiser's
+dashboard and the new public pages. Any serious or critical violation fails the test."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import DEMO_ADMIN
+
+pytestmark = pytest.mark.browser
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+           "resultTypes": ["violations"]}
+
+
+def _serious(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page, options=WCAG_AA).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+            for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def test_axe_finds_a_planted_violation(phone, expo):
+    """The checker itself works (a page with an unlabelled button and an image without text fails)."""
+    phone.goto("/")
+    phone.evaluate("document.body.insertAdjacentHTML('beforeend', '<button></button><img src=\"/static/favicon.svg\">')")
+    assert any(v.startswith("button-name") for v in _serious(phone))
+
+
+def test_judge_pages_meet_wcag_aa(phone, expo, shots_dir):
+    phone.goto(expo.judge_link(0))
+    assert _serious(phone) == [], "sign-in"
+    phone.get_by_role("button", name="Start judging").click()
+    expect(phone).to_have_url(f"{expo.base_url}/judge")
+    assert _serious(phone) == [], "judge home"
+    phone.goto(expo.team_link(0))
+    assert _serious(phone) == [], "scoring form"
+    phone.get_by_role("button", name="Submit score").click()  # nothing picked: the errors are shown
+    assert _serious(phone) == [], "scoring form with errors"
+
+    def withdraw(session):
+        from expo_app.models import Judge, utcnow
+
+        session.get(Judge, expo.judge_ids[0]).revoked_at = utcnow()
+        session.commit()
+
+    def restore(session):
+        from expo_app.models import Judge
+
+        session.get(Judge, expo.judge_ids[0]).revoked_at = None
+        session.commit()
+
+    phone.goto(expo.team_link(1))
+    expo.read(withdraw)
+    try:
+        phone.locator("input[type=radio]").first.check()
+        phone.get_by_role("button", name="Submit score").click()
+        expect(phone.get_by_role("heading", level=1)).to_contain_text("not saved", ignore_case=True)
+        phone.screenshot(path=str(shots_dir / "not-saved.png"), full_page=True)
+        assert _serious(phone) == [], "not-saved page"
+    finally:
+        expo.read(restore)
+
+
+def test_organiser_dashboard_and_public_pages_meet_wcag_aa(chromium, expo, phone):
+    context = chromium.new_context(viewport={"width": 1200, "height": 900}, base_url=expo.base_url)
+    page = context.new_page()
+    try:
+        page.goto("/admin/login")
+        page.get_by_label("E-mail").fill(DEMO_ADMIN[0])
+        page.get_by_label("Password").fill(DEMO_ADMIN[1])
+        page.get_by_role("button", name="Sign in").click()
+        for path in ("dashboard", "awards", "feedback", "print"):
+            page.goto(f"/admin/events/{expo.event_id}/{path}")
+            assert _serious(page) == [], path
+    finally:
+        context.close()
+
+    def feedback_path(session):
+        from expo_app.links import feedback_token
+        from expo_app.models import Team
+
+        return "/f/" + feedback_token(session.get(Team, expo.team_ids[0]))
+
+    phone.goto(expo.read(feedback_path))
+    assert _serious(phone) == [], "team feedback page"
+    phone.goto("/v/1-AAAAAAAAAAAAAAAA")
+    assert _serious(phone) == [], "certificate verification page"
