@@ -19,6 +19,9 @@ class ScoreForm(FlaskForm):
     # script per submission), and when the judge last edited it on the phone (ms since 1970, UTC).
     idempotency_key = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
     edited_at = HiddenField(validators=[Optional(), Regexp(r"^\d{10,15}$")])
+    # The revision of the saved sheet this form was loaded from (0: none yet): a form loaded before
+    # another tab saved must not overwrite that save without the judge choosing so.
+    revision = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$")])
 
     criteria: list = []
     clean_values: dict = {}

@@ -171,6 +171,14 @@ def submit_sheet(judge: Judge, team: Team, sheet: SheetInput, actor: str, *, key
     return Submitted(score, outcome)
 
 
+def overwrites_newer_save(score: Score | None, loaded_revision: int | None, team: Team, sheet: SheetInput) -> bool:
+    """Whether a form loaded at `loaded_revision` would overwrite a different sheet saved since
+    (another tab or phone). The phone's script sends its edit time instead, and there the later edit
+    wins (submit_sheet); this rule is for forms without one."""
+    return (score is not None and loaded_revision is not None and score.revision > loaded_revision
+            and score_snapshot(score) != _sheet_snapshot(team, sheet))
+
+
 def _sheet_snapshot(team: Team, sheet: SheetInput) -> dict:
     """An incoming sheet in the audit log's shape (for a stale edit that is kept but not applied)."""
     names = {c.id: c for c in team.event.criteria}

@@ -11,7 +11,7 @@ from ..models import Team
 from . import bp
 from .forms import score_form_for
 from .operations import (KeyReused, ScoringClosed, SheetInput, event_criteria, find_score, judge_actor,
-                         judge_progress, sheet_total, submit_sheet)
+                         judge_progress, overwrites_newer_save, score_snapshot, sheet_total, submit_sheet)
 from ..scoring.rubric import level_rows
 
 NOT_SAVED_REASON = {
@@ -82,12 +82,20 @@ def team(code):
     form = score_form_for(criteria, score if request.method == "GET" else None)
     if request.method == "GET":
         form.idempotency_key.data = secrets.token_urlsafe(16)  # the no-JS path: a double submit counts once
+        form.revision.data = str(score.revision if score else 0)
     if form.validate_on_submit():
         sheet = SheetInput(values=form.clean_values, comment=form.comment.data or "",
                            private_note=form.private_note.data or "",
                            absent=form.absent.data, conflict=form.conflict.data)
         key = request.headers.get("Idempotency-Key") or form.idempotency_key.data or None
         edited_at = _edited_at(form.edited_at.data)
+        loaded = int(form.revision.data) if form.revision.data else None
+        if edited_at is None and overwrites_newer_save(score, loaded, team, sheet):
+            # Two tabs: show the saved sheet beside the judge's entries; the judge keeps one.
+            form.revision.data, form.idempotency_key.data = str(score.revision), secrets.token_urlsafe(16)
+            form.form_errors.append("Not saved: this sheet was changed in another tab or on another phone after you "
+                                    "opened it. Keep the saved version, or submit yours again to replace it.")
+            return _sheet_page(team, judge, criteria, form, score, 409, newer=score)
         try:
             result = submit_sheet(judge, team, sheet, judge_actor(judge), key=key, edited_at=edited_at)
         except ScoringClosed as closed:
@@ -111,12 +119,16 @@ def team(code):
     return _sheet_page(team, judge, criteria, form, score, 422 if form.errors or form.form_errors else 200)
 
 
-def _sheet_page(team, judge, criteria, form, score, status: int):
-    """The scoring page. Never cached: "back" must not bring up a form whose submission key was used."""
+def _sheet_page(team, judge, criteria, form, score, status: int, newer=None):
+    """The scoring page. Never cached: "back" must not bring up a form whose submission key was used.
+
+    `newer`: a sheet saved since the form was loaded, shown beside the judge's entries to choose from.
+    """
     total = sheet_total({v.criterion_id: v.value for v in score.values}, score.counts, criteria) if score else None
     rows = {c.id: level_rows(c.bands, c.scale_min, c.scale_max) for c in criteria}
     return render_template("judging/score.html", team=team, judge=judge, form=form, score=score, total=total,
                            criteria=criteria, level_rows=rows, event=team.event,
+                           newer=score_snapshot(newer) if newer is not None else None,
                            invalid_ids=[c.id for c in criteria if form.criterion_field(c).errors]), \
         status, {"Cache-Control": "no-store"}
 

@@ -115,3 +115,32 @@ def test_the_saved_state_tells_revisions_apart(app, client, judge_a):
     client.post(url, data=full_sheet(app, judge_a["event"], 3))
     page = client.get(url).get_data(as_text=True)
     assert re.search(r"<strong>Saved</strong> \w{3} \d{2}, \d{2}:\d{2}:\d{2} \(revision 2\)", page)
+
+
+def test_a_form_from_another_tab_does_not_silently_overwrite_a_newer_save(app, client, judge_a):
+    url = f"/t/{team_code(app, judge_a['teams'][0])}"
+
+    def loaded_form():
+        html = client.get(url).get_data(as_text=True)
+        return {name: html.split(f'name="{name}" type="hidden" value="')[1].split('"')[0]
+                for name in ("idempotency_key", "revision")}
+
+    tab_one, tab_two = loaded_form(), loaded_form()
+    assert tab_one["revision"] == tab_two["revision"] == "0"
+    client.post(url, data=full_sheet(app, judge_a["event"], 5, comment="from tab one", **tab_one))
+    older = client.post(url, data=full_sheet(app, judge_a["event"], 2, comment="from tab two", **tab_two))
+    page = older.get_data(as_text=True)
+    assert older.status_code == 409 and "changed in another tab or on another phone" in page
+    assert "The saved version (revision 1," in page and "Comment: from tab one" in page
+    assert "from tab two" in page and 'name="revision" type="hidden" value="1"' in page  # my entries, kept
+    assert _sheet(app)[:2] == ({5}, 1)
+    # Submitting again from that page is the judge's choice: it replaces the saved version.
+    choice = {name: page.split(f'name="{name}" type="hidden" value="')[1].split('"')[0]
+              for name in ("idempotency_key", "revision")}
+    client.post(url, data=full_sheet(app, judge_a["event"], 2, comment="from tab two", **choice))
+    assert _sheet(app)[:2] == ({2}, 2)
+    # The same entries as the saved sheet are no conflict: just "nothing changed".
+    stale_but_same = {**loaded_form(), "revision": "0"}
+    same = client.post(url, data=full_sheet(app, judge_a["event"], 2, comment="from tab two", **stale_but_same),
+                       follow_redirects=True)
+    assert "Already saved, nothing changed" in same.get_data(as_text=True)
