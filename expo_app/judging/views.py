@@ -129,6 +129,7 @@ def _sheet_page(team, judge, criteria, form, score, status: int, newer=None):
     return render_template("judging/score.html", team=team, judge=judge, form=form, score=score, total=total,
                            criteria=criteria, level_rows=rows, event=team.event,
                            newer=score_snapshot(newer) if newer is not None else None,
+                           picked=sum(1 for c in criteria if form.criterion_field(c).data),
                            invalid_ids=[c.id for c in criteria if form.criterion_field(c).errors]), \
         status, {"Cache-Control": "no-store"}
 

@@ -311,3 +311,20 @@ def test_submitting_offline_fails_at_the_network_and_saves_nothing(expo, phone, 
     assert score_count(expo) == (0, 0)
     page.goto(expo.team_link(6))
     expect(page.locator(".saved-state")).to_have_text("Not scored yet.")
+
+
+def test_the_submit_bar_counts_picks_and_stays_within_reach(phone, expo, shots_dir):
+    phone.goto(expo.judge_link(0))
+    phone.get_by_role("button", name="Start judging").click()
+    phone.goto(expo.team_link(2))
+    bar = phone.locator(".submit-bar")
+    expect(bar.locator("#picked")).to_have_text("0 of 4 criteria picked")
+    groups = phone.locator("fieldset.criterion:has(input[type=radio])")
+    for index in range(3):
+        groups.nth(index).locator("input[type=radio]").first.check()
+    expect(bar.locator("#picked")).to_have_text("3 of 4 criteria picked")
+    box = bar.bounding_box()  # at the top of the form, the bar already sits at the bottom of the screen
+    assert box is not None and box["y"] + box["height"] <= 844 + 1 and box["height"] >= 44
+    phone.screenshot(path=str(shots_dir / "submit-bar.png"))
+    phone.get_by_label("Team absent: nobody was at the table").check()
+    expect(bar.locator("#picked")).to_have_text("No levels needed: team absent")
