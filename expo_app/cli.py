@@ -239,7 +239,6 @@ def print_documents(kind, out, judge_selector, fresh, event_selector):
     """Write a PDF: table placards, judge badges, award or participation certificates, team feedback slips."""
     from .documents.batches import build_batch
     from .documents.store import is_fresh, keep_pdf, kept_document, render_batch
-    from .models import Judge
 
     event = _event(event_selector)
     judge = None

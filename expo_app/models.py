@@ -327,6 +327,13 @@ class RankingSnapshot(db.Model):
 
     event: Mapped[Event] = relationship()
 
+    @classmethod
+    def final_for(cls, event: Event) -> "RankingSnapshot | None":
+        """The event's finalised snapshot (None before the awards are final)."""
+        if event.awards_finalised_at is None:
+            return None
+        return db.session.execute(db.select(cls).where(cls.event_id == event.id)).scalar_one_or_none()
+
 
 CERTIFICATE_KINDS = ("award", "participation")
 

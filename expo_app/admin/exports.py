@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..extensions import db
-from ..links import feedback_url, judge_sign_in_url, public_url, team_url  # noqa: F401 - re-exported
+from ..links import feedback_url, judge_sign_in_url, team_url  # noqa: F401 - re-exported for the views and CLI
 from ..models import Event, Judge, Score, Team
 from ..scoring.csvio import to_csv  # noqa: F401 - re-exported
 

@@ -63,6 +63,11 @@ def current_admin() -> AdminUser | None:
     return g.current_admin
 
 
+def admin_actor() -> str:
+    """How the signed-in organiser appears in audit logs and decisions: "admin: a@b.org"."""
+    return f"admin: {current_admin().email}"
+
+
 def start_judge_session(judge: Judge) -> None:
     # A fresh session: nothing from before sign-in (a fixation attempt) carries over.
     admin_keys = {k: session[k] for k in ("admin_id", "admin_stamp") if k in session}

@@ -14,7 +14,6 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from ..extensions import db
 from ..links import certificate_url, feedback_url, judge_sign_in_url, team_url
 from ..models import Event, Judge, RankingSnapshot
 from .certificates import (NOT_ISSUED, PARTICIPATION, Wanted, award_subject, certificate_code, eligible_members,
@@ -146,9 +145,8 @@ def build_batch(event: Event, kind: str, *, judge: Judge | None = None, certific
         if not batch.count:
             batch.blocked = "Add teams with their members first: participation certificates name each member."
     elif kind == "certificates":
-        snapshot = db.session.execute(
-            db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar_one_or_none()
-        if event.awards_finalised_at is None or snapshot is None:
+        snapshot = RankingSnapshot.final_for(event)
+        if snapshot is None:
             batch.blocked = ("Award certificates are printed from the final awards only. Finalise the awards "
                              "(Awards page, after locking scoring), then print them here.")
             return batch

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 
 from ..actions import run_confirmed, run_operation
 from ..admin.forms import ConfirmForm
-from ..auth.session import admin_required, current_admin
+from ..auth.session import admin_actor, admin_required
 from ..extensions import db, write_intent
 from ..models import Certificate, Event, Judge
 from .batches import KINDS, PLACARD_QR_MM, Batch, build_batch
@@ -44,10 +44,6 @@ def _write_intent_for_issuing():
 @admin_required
 def _require_admin():
     return None
-
-
-def _actor() -> str:
-    return f"admin: {current_admin().email}"
 
 
 def _slug(text: str) -> str:
@@ -104,7 +100,7 @@ def preview(event_id, kind):
 @bp.route(f"/events/<int:event_id>/print/<{KIND_PATH}:kind>.pdf")
 def download(event_id, kind):
     event, batch = _printable(event_id, kind)
-    filename, actor = f"{_slug(event.name)}-{kind}.pdf", _actor()
+    filename, actor = f"{_slug(event.name)}-{kind}.pdf", admin_actor()
     kept = kept_document(event_id, kind, with_pdf=True) if batch.kind.cacheable else None
     if is_fresh(kept, batch):
         pdf = kept.pdf
@@ -136,7 +132,7 @@ def prepare(event_id, kind):
         db.session.rollback()
         flash(f"{batch.kind.title} are ready: nothing changed since they were rendered.", "success")
     else:
-        queued = queue_render(event, batch, _actor())
+        queued = queue_render(event, batch, admin_actor())
         db.session.commit()  # before the render: an inline one opens its own session
         if queued is not None:
             start_render(current_app._get_current_object(), queued)
@@ -209,7 +205,7 @@ def revoke(certificate_id):
     certificate = db.get_or_404(Certificate, certificate_id)
     form = RevokeForm()
     if form.validate_on_submit():
-        run_operation(lambda: revoke_certificate(certificate, form.reason.data, _actor()),
+        run_operation(lambda: revoke_certificate(certificate, form.reason.data, admin_actor()),
                       f"{certificate.recipient}'s certificate is revoked: its verification page says so.")
     else:
         for message in form.reason.errors or ["This form had expired: nothing changed. Try again."]:

@@ -8,8 +8,7 @@ from flask import current_app
 from ..auth.operations import LinkProblem
 from ..auth.tokens import read_feedback_token
 from ..extensions import db
-from ..models import Certificate, Event, Judge, RankingSnapshot, Score, Team, TeamMember
-from ..scoring import analyse
+from ..models import Certificate, Judge, RankingSnapshot, Score, Team, TeamMember
 
 INVALID_FEEDBACK_LINK = LinkProblem(
     404, "This feedback link is not valid",
@@ -54,20 +53,6 @@ class Feedback:
     certificates: list[Certificate] = field(default_factory=list)
 
 
-def _ranking(event: Event) -> list[dict]:
-    """The ranking's team rows: frozen when the awards are final, live before."""
-    snapshot = _snapshot(event)
-    if snapshot is not None:
-        return snapshot.data["teams"]
-    from ..results.queries import DASHBOARD_SEED, engine_input
-
-    data = engine_input(event)
-    if not data.rows:
-        return []
-    return [{**row.as_dict(), "team_id": data.teams[row.team].id}
-            for row in analyse(data.rows, data.criteria, method="adjusted", seed=DASHBOARD_SEED).teams]
-
-
 def team_feedback(team: Team) -> Feedback:
     """What the team's page shows: before release only how many judges scored it; after, the rest."""
     event = team.event
@@ -76,7 +61,9 @@ def team_feedback(team: Team) -> Feedback:
     if event.feedback_released_at is None:
         return Feedback(released=False, judges=judges)
     feedback = Feedback(released=True, judges=judges)
-    ranking = _ranking(event)
+    from ..results.queries import ranking_rows
+
+    ranking = ranking_rows(event)
     mine = next((row for row in ranking if row["team_id"] == team.id), None)
     if mine is not None:
         feedback.score, feedback.score_low, feedback.score_high = mine["score"], mine["score_low"], mine["score_high"]
@@ -92,7 +79,7 @@ def team_feedback(team: Team) -> Feedback:
         .where(Score.team_id == team.id, Score.conflict.is_(False), Score.comment != "",
                Score.comment_hidden_at.is_(None)).order_by(Score.created_at, Score.id)).all()
     feedback.comments = [(name if event.feedback_named else "", comment) for comment, name in sheets]
-    snapshot = _snapshot(event)
+    snapshot = RankingSnapshot.final_for(event)
     if snapshot is not None:
         feedback.awards = [a["category"] for a in snapshot.data.get("awards", []) if a["team_id"] == team.id]
         feedback.certificates = db.session.execute(
@@ -102,20 +89,13 @@ def team_feedback(team: Team) -> Feedback:
     return feedback
 
 
-def _snapshot(event: Event) -> RankingSnapshot | None:
-    """The finalised snapshot (None before the awards are final)."""
-    if event.awards_finalised_at is None:
-        return None
-    return db.session.execute(db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar_one_or_none()
-
-
 def team_certificate(team: Team, certificate_id: int) -> Certificate | None:
     """One of the team's valid certificates, once its feedback is released and the awards are final.
 
     None for anyone else's, a revoked one, or any before then (its existence would tell the award).
     """
     event = team.event
-    if event.feedback_released_at is None or _snapshot(event) is None:
+    if event.feedback_released_at is None or RankingSnapshot.final_for(event) is None:
         return None
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None or certificate.revoked_at is not None or certificate.member is None \

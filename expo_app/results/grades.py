@@ -8,10 +8,9 @@ from __future__ import annotations
 from ..actions import OperationError
 from ..extensions import db
 from ..models import Award, AwardCategory, Event, RankingSnapshot, Score, Team
-from ..scoring import analyse
 from ..scoring.csvio import to_csv
 from ..scoring.grades import GradeRow, Student, TeamResult, grade_rows, last_first, scale_from_setting
-from .queries import DASHBOARD_SEED, engine_input
+from .queries import ranking_rows
 
 FORMATS = ("csv", "canvas", "moodle")
 CSV_COLUMNS = ("student", "email", "student_id", "team", "expo_score", "expo_percent", "letter", "rank", "awards",
@@ -30,22 +29,10 @@ def event_scale(event: Event) -> tuple[tuple[str, float], ...]:
     return scale_from_setting(event.grade_scale)
 
 
-def _snapshot(event: Event) -> RankingSnapshot | None:
-    if event.awards_finalised_at is None:
-        return None
-    return db.session.execute(
-        db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar_one_or_none()
-
-
-def _results(event: Event, snapshot: RankingSnapshot | None) -> dict[int, TeamResult]:
+def _results(event: Event) -> dict[int, TeamResult]:
     """TeamResult by team id: the frozen ranking, or the live one for a draft."""
-    if snapshot is not None:
-        teams = snapshot.data["teams"]
-    else:
-        data = engine_input(event)
-        ranked = analyse(data.rows, data.criteria, method="adjusted", seed=DASHBOARD_SEED).teams if data.rows else []
-        teams = [{**row.as_dict(), "team_id": data.teams[row.team].id} for row in ranked]
-    return {t["team_id"]: TeamResult(t["score"], t["score_low"], t["score_high"], t["rank"], t["judges"]) for t in teams}
+    return {t["team_id"]: TeamResult(t["score"], t["score_low"], t["score_high"], t["rank"], t["judges"])
+            for t in ranking_rows(event)}
 
 
 def _awards(event: Event, snapshot: RankingSnapshot | None) -> dict[int, list[str]]:
@@ -69,10 +56,10 @@ def _absent_marks(event: Event) -> dict[int, int]:
 
 def build_grades(event: Event, draft: bool = False) -> list[GradeRow]:
     """Every member's grade row, team by team in table order. Refused before finalising unless a draft."""
-    snapshot = _snapshot(event)
+    snapshot = RankingSnapshot.final_for(event)
     if snapshot is None and not draft:
         raise GradesNotFinal(NOT_FINAL)
-    results, awards, absent = _results(event, snapshot), _awards(event, snapshot), _absent_marks(event)
+    results, awards, absent = _results(event), _awards(event, snapshot), _absent_marks(event)
     students = []
     for team in event.teams:
         marks = absent.get(team.id, 0)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..extensions import db
-from ..models import Event, Judge, Score, ScoreAudit, ScoreValue, Team, utcnow
+from ..models import Event, Judge, RankingSnapshot, Score, ScoreAudit, ScoreValue, Team, utcnow
 from ..scoring import analyse, rank_teams
 from ..scoring.alerts import Alert, coverage_alerts, disagreement_alerts
 from ..scoring.awards import suggest_awards
@@ -41,6 +41,18 @@ def engine_input(event: Event) -> EngineInput:
     rows = [{"judge": label_of_judge[judge_id], "team": team, "criterion": name_of[cid], "score": value}
             for judge_id, team, value, cid in db.session.execute(query)]
     return EngineInput(rows, [c.as_spec() for c in event.criteria], teams, judges)
+
+
+def ranking_rows(event: Event) -> list[dict]:
+    """The ranking's team rows (with `team_id`): frozen once the awards are final, live before."""
+    snapshot = RankingSnapshot.final_for(event)
+    if snapshot is not None:
+        return snapshot.data["teams"]
+    data = engine_input(event)
+    if not data.rows:
+        return []
+    return [{**row.as_dict(), "team_id": data.teams[row.team].id}
+            for row in analyse(data.rows, data.criteria, method="adjusted", seed=DASHBOARD_SEED).teams]
 
 
 def dashboard_version(event: Event) -> str:

@@ -4,7 +4,7 @@ from wtforms.fields import SelectChoice
 
 from ..actions import OperationError, run_confirmed, run_operation
 from ..admin.forms import ConfirmForm
-from ..auth.session import admin_required, current_admin
+from ..auth.session import admin_actor, admin_required
 from ..documents.store import render_award_certificates
 from ..extensions import db
 from ..models import AwardCategory, Event, RankingSnapshot, Score
@@ -20,10 +20,6 @@ from .queries import award_suggestions, build_dashboard, dashboard_version, engi
 @admin_required
 def _require_admin():
     return None
-
-
-def _actor() -> str:
-    return f"admin: {current_admin().email}"
 
 
 @bp.route("/events/<int:event_id>/dashboard")
@@ -81,7 +77,7 @@ def awards(event_id):
         SelectChoice(f"criterion-{c.id}", f"Best in {c.name}") for c in event.criteria]
     snapshot = None
     if event.awards_finalised_at is not None:
-        snapshot = db.session.execute(db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar_one()
+        snapshot = RankingSnapshot.final_for(event)
     drifted = {c.id: team for c, team in ops.drifted_awards(event, suggestions)} if suggestions else {}
     return render_template("results/awards.html", event=event, suggestions=suggestions, forms=forms,
                            category_form=category_form, confirm=ConfirmForm(), snapshot=snapshot,
@@ -97,7 +93,7 @@ def decide_award(category_id):
     form = _decision_form(event, category, suggestion)
     if form.validate_on_submit():
         team = next(t for t in event.teams if t.id == form.team.data)
-        run_operation(lambda: ops.decide_award(category, team, form.reason.data or "", suggestion, _actor()),
+        run_operation(lambda: ops.decide_award(category, team, form.reason.data or "", suggestion, admin_actor()),
                       f"{category.name}: {team.name}.")
     else:
         flash("Choose a team from the list.", "error")
@@ -114,7 +110,7 @@ def clear_award(category_id):
 @bp.route("/events/<int:event_id>/awards/accept", methods=["POST"])
 def accept_suggestions(event_id):
     event = db.get_or_404(Event, event_id)
-    run_confirmed(lambda: ops.accept_suggestions(event, award_suggestions(event), _actor()),
+    run_confirmed(lambda: ops.accept_suggestions(event, award_suggestions(event), admin_actor()),
                   lambda decided: f"Accepted {decided} suggestion{'s' if decided != 1 else ''}.")
     return redirect(url_for("results.awards", event_id=event.id))
 
@@ -146,10 +142,10 @@ def finalise_awards(event_id):
     event = db.get_or_404(Event, event_id)
     form = FinaliseForm()
     if form.validate_on_submit():
-        if run_confirmed(lambda: ops.finalise_awards(event, _actor(), award_suggestions(event)),
+        if run_confirmed(lambda: ops.finalise_awards(event, admin_actor(), award_suggestions(event)),
                          "The awards are final; the ranking is frozen for certificates and grades."):
             # Rendered once, now, so that the morning's download is instant.
-            message = render_award_certificates(event, _actor())
+            message = render_award_certificates(event, admin_actor())
             if message:
                 flash(message, "success")
     else:
@@ -208,7 +204,7 @@ def hide_comment(score_id):
     score = db.get_or_404(Score, score_id)
     form = HideCommentForm()
     if form.validate_on_submit():
-        run_operation(lambda: feedback_ops.hide_comment(score, form.reason.data, _actor()),
+        run_operation(lambda: feedback_ops.hide_comment(score, form.reason.data, admin_actor()),
                       "Comment hidden from the team (the reason is in the audit log).")
     else:
         for message in form.reason.errors or ["This form had expired: nothing changed. Try again."]:
@@ -220,5 +216,5 @@ def hide_comment(score_id):
 def restore_comment(score_id):
     score = db.get_or_404(Score, score_id)
     event_id = score.team.event_id
-    run_confirmed(lambda: feedback_ops.restore_comment(score, _actor()), "Comment shown to the team again.")
+    run_confirmed(lambda: feedback_ops.restore_comment(score, admin_actor()), "Comment shown to the team again.")
     return redirect(url_for("results.feedback", event_id=event_id, _anchor=f"s{score_id}"))
