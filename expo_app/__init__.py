@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -130,6 +131,8 @@ def _register_template_filters(app: Flask) -> None:
             return ""
         local = value.replace(tzinfo=timezone.utc).astimezone(zone)
         return local.strftime("%b %d, %H:%M")
+
+    app.jinja_env.globals["rendered_ms"] = lambda: int(time.time() * 1000)
 
     @app.template_filter("when_exact")
     def when_exact(value):

@@ -1,7 +1,11 @@
+import hashlib
+import json
 import secrets
 from datetime import datetime, timezone
+from pathlib import Path
 
-from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (abort, current_app, flash, jsonify, redirect, render_template, request, send_file, session,
+                   url_for)
 from flask_wtf.csrf import generate_csrf
 
 from ..auth.forms import SignOutForm
@@ -39,6 +43,22 @@ def _edited_at(millis: str | None):
 
 def _iso(value) -> str | None:
     return value.isoformat(timespec="seconds") + "Z" if value else None
+
+
+@bp.after_request
+def _say_whose_page(response):
+    """Whom the server answered for: the phone's service worker keeps cached pages for that judge
+    only, and empties its cache when a page is answered for another judge or for nobody."""
+    judge = current_judge()
+    response.headers["X-Expo-Judge"] = str(judge.id) if judge is not None else ""
+    response.vary.add("Cookie")
+    return response
+
+
+def saved_words(score) -> str:
+    """The "Saved" state of a sheet, the same words on the page and in the phone's script."""
+    text = "Saved " + current_app.jinja_env.filters["when_exact"](score.updated_at)
+    return text + (f" (revision {score.revision})" if score.revision > 1 else "")
 
 
 @bp.route("/")
@@ -99,6 +119,8 @@ def team(code):
         try:
             result = submit_sheet(judge, team, sheet, judge_actor(judge), key=key, edited_at=edited_at)
         except ScoringClosed as closed:
+            if _wants_json():  # kept on the phone: scoring may open again
+                return jsonify(status="not_saved", reason=str(closed)), 409
             form.form_errors.append(str(closed))
         except KeyReused as reused:
             db.session.rollback()
@@ -108,12 +130,20 @@ def team(code):
         else:
             db.session.commit()
             if _wants_json():  # a replay gets the stored answer back, marked as a replay
+                saved = result.score
                 return jsonify(status=result.outcome, message=SAVED_MESSAGES[result.outcome] + team.name,
-                               replayed=result.replayed,
-                               saved_at=_iso(result.score.updated_at if result.score else None))
+                               replayed=result.replayed, saved_at=_iso(saved.updated_at if saved else None),
+                               saved_text=saved_words(saved) if saved else None,
+                               revision=saved.revision if saved else None)
             message = SAVED_MESSAGES["unchanged" if result.replayed else result.outcome] + team.name
             flash(message, "success" if result.outcome != "stale" else "error")
             return redirect(url_for("judging.team", code=team.code))
+    elif form.is_submitted() and _wants_json():  # the phone keeps the sheet, with the reasons, for the judge
+        reasons = [str(e) for e in form.form_errors] + [str(e) if c.name in str(e) else f"{c.name}: {e}"
+                                                        for c in criteria for e in form.criterion_field(c).errors]
+        reasons += [f"{field.label.text}: {field.errors[0]}" for field in form
+                    if field.errors and not field.name.startswith("criterion_")]
+        return jsonify(status="refused", reason=" ".join(reasons) or "The sheet was refused."), 422
     elif form.is_submitted() and not form.form_errors:
         form.form_errors.append("Your score was not saved. Fix the highlighted parts and submit again.")
     return _sheet_page(team, judge, criteria, form, score, 422 if form.errors or form.form_errors else 200)
@@ -126,7 +156,13 @@ def _sheet_page(team, judge, criteria, form, score, status: int, newer=None):
     """
     total = sheet_total({v.criterion_id: v.value for v in score.values}, score.counts, criteria) if score else None
     rows = {c.id: level_rows(c.bands, c.scale_min, c.scale_max) for c in criteria}
+    if form.form_errors or form.errors:
+        first = str(form.form_errors[0]) if form.form_errors else "fix the highlighted parts and submit again."
+        state = ("Not saved: " + first.removeprefix("Not saved: "), "error")
+    else:
+        state = (saved_words(score), "saved") if score else ("Not scored yet", "none")
     return render_template("judging/score.html", team=team, judge=judge, form=form, score=score, total=total,
+                           state=state,
                            criteria=criteria, level_rows=rows, event=team.event,
                            newer=score_snapshot(newer) if newer is not None else None,
                            picked=sum(1 for c in criteria if form.criterion_field(c).data),
@@ -139,7 +175,7 @@ def csrf_token():
     """A fresh CSRF token for the phone's outbox, fetched before it replays a queued sheet."""
     if current_judge() is None:
         return jsonify(status="not_saved", reason=NOT_SAVED_REASON[401]), 401
-    response = jsonify(csrf_token=generate_csrf())
+    response = jsonify(csrf_token=generate_csrf(), judge_id=current_judge().id)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -160,3 +196,47 @@ def expired_sheet(code: str):
     form.form_errors.append("Not saved: this page's security token had expired (you signed in again in another tab, "
                             "or the page was open a long time). Your entries are still here: submit again.")
     return _sheet_page(team, judge, criteria, form, score, 400)
+
+
+# ------------------------------------------------------------------------------ the phone, offline
+
+# What the service worker caches at install: everything a judge page needs besides its HTML.
+SHELL_FILES = ("app.css", "favicon.svg", "judge/phone.js", "judge/store.js")
+
+
+def _release(app) -> str:
+    """A digest of the phone's files and of the judging templates: a new deployment that changes any of
+    them is a new service worker, whose new caches replace the old ones."""
+    cached = app.extensions.get("expo_release")
+    if cached is None:
+        digest = hashlib.sha256()
+        static, templates = Path(app.static_folder), Path(app.root_path, app.template_folder, "judging")
+        for path in [static / name for name in SHELL_FILES] + [static / "judge" / "sw.js"] + sorted(templates.glob("*")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        cached = app.extensions["expo_release"] = digest.hexdigest()[:16]
+    return cached
+
+
+@bp.route("/sw.js")
+def service_worker():
+    """The service worker, from the site root so that its scope covers /t/ and /judge."""
+    app = current_app._get_current_object()
+    source = (Path(app.static_folder) / "judge" / "sw.js").read_text()
+    shell = [url_for("static", filename=name) for name in SHELL_FILES]
+    body = source.replace("__VERSION__", _release(app)).replace("__SHELL_FILES__", json.dumps(shell))
+    return body, 200, {"Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache",
+                       "Service-Worker-Allowed": "/"}
+
+
+@bp.route("/judge/offline.json")
+def offline_manifest():
+    """The pages the phone keeps for the signed-in judge: their home and every team's form."""
+    judge = current_judge()
+    if judge is None:
+        return jsonify(status="not_saved", reason=NOT_SAVED_REASON[401]), 401
+    codes = db.session.execute(db.select(Team.code).where(Team.event_id == judge.event_id)
+                               .order_by(Team.table_number)).scalars()
+    response = jsonify(judge_id=judge.id, release=_release(current_app._get_current_object()),
+                       urls=[url_for("judging.home")] + [url_for("judging.team", code=c) for c in codes])
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,5 +1,8 @@
 """The judge's path on a phone, in real headless Chromium: badge link, team QR code, score sheet.
 
+The plain form is tested with script off (it must work alone); test_offline.py covers the phone's
+script: drafts, the outbox and the service worker.
+
 Each test starts from the freshly seeded demo expo (12 teams, 6 judges, 4 criteria on 1-5, scoring
 open, no scores) with CSRF protection on; see conftest.py. Screenshots go to /tmp/e2e-shots.
 """
@@ -23,89 +26,16 @@ PHONE_WIDTH = 390
 MIN_TOUCH = 44
 
 
-# ----------------------------------------------------------------------------------------- helpers
-
-
-def rubric(expo):
-    """The event's criteria in form order: [(id, name, {level: descriptor})]."""
-    from expo_app.judging.operations import event_criteria
-
-    return expo.read(lambda _s: [(c.id, c.name, {lv.low: lv.text for lv in c.levels})
-                                 for c in event_criteria(expo.event_id)])
-
-
-def team_name(expo, index):
-    from expo_app.models import Team
-
-    return expo.read(lambda s: s.get(Team, expo.team_ids[index]).name)
-
-
-def judge_name(expo, index):
-    from expo_app.models import Judge
-
-    return expo.read(lambda s: s.get(Judge, expo.judge_ids[index]).name)
-
-
-def sheets(expo, judge_index, team_index):
-    """Every Score row for (judge, team) as plain data, with its audit trail."""
-    from expo_app.models import Score, ScoreAudit
-
-    def read(s):
-        rows = s.query(Score).filter_by(judge_id=expo.judge_ids[judge_index],
-                                        team_id=expo.team_ids[team_index]).all()
-        out = []
-        for score in rows:
-            audits = s.query(ScoreAudit).filter_by(score_id=score.id).order_by(ScoreAudit.id).all()
-            out.append({"values": score.values_by_name(), "comment": score.comment, "revision": score.revision,
-                        "absent": score.absent, "conflict": score.conflict,
-                        "audit": [(a.action, a.old, a.new) for a in audits]})
-        return out
-
-    return expo.read(read)
-
-
-def score_count(expo):
-    from expo_app.models import Score, ScoreValue
-
-    return expo.read(lambda s: (s.query(Score).count(), s.query(ScoreValue).count()))
-
-
-def criterion_group(page, name):
-    """The fieldset of one criterion (its legend starts with the criterion's name)."""
-    return page.locator("fieldset.criterion").filter(
-        has=page.locator("legend", has_text=re.compile("^" + re.escape(name))))
-
-
-def sign_in(page, expo, judge_index=0):
-    """Open the badge link and press Start judging; ends on the judge's home page."""
-    page.goto(expo.judge_link(judge_index))
-    page.get_by_role("button", name="Start judging").tap()
-    expect(page).to_have_url(expo.base_url + "/judge")
-
-
-def choose(page, name, level, descriptor):
-    """Pick a level the way a thumb does: tap the descriptor text inside the criterion's fieldset."""
-    group = criterion_group(page, name)
-    group.get_by_text(descriptor, exact=True).tap()
-    expect(group.locator(f'input[type=radio][value="{level}"]')).to_be_checked()
-
-
-def submit(page, expect_status):
-    """Tap Submit score; check the POST's status and wait until the page it leads to has loaded."""
-    with page.expect_navigation(), page.expect_response(lambda r: r.request.method == "POST") as posted:
-        page.get_by_role("button", name="Submit score").tap()
-    assert posted.value.status == expect_status
-
-
-def expect_flashes(page, *texts):
-    expect(page.locator(".flash")).to_have_text(list(texts))
+from tests.e2e.phone_helpers import (choose, criterion_group, expect_flashes, judge_name, rubric,  # noqa: E402
+                                    score_count, sheets, sign_in, submit, team_name)
 
 
 # ------------------------------------------------------------------------------------------- tests
 
 
-def test_whole_judge_path_scores_once_and_revises_in_place(expo, phone, shots_dir):
-    page = phone
+def test_whole_judge_path_scores_once_and_revises_in_place(expo, plain_phone, shots_dir):
+    # The plain form, with no script at all: it must work on its own (the script only adds to it).
+    page = plain_phone
     criteria = rubric(expo)
     assert [len(levels) for _id, _n, levels in criteria] == [5, 5, 5, 5]
     judge, team = judge_name(expo, 0), team_name(expo, 0)
@@ -198,8 +128,8 @@ def test_whole_judge_path_scores_once_and_revises_in_place(expo, phone, shots_di
     expect(page.locator(".status-line")).to_have_text("1 of 12 teams scored · scoring is open")
 
 
-def test_missing_criterion_is_named_in_its_fieldset_and_keeps_other_choices(expo, phone, shots_dir):
-    page = phone
+def test_missing_criterion_is_named_in_its_fieldset_and_keeps_other_choices(expo, plain_phone, shots_dir):
+    page = plain_phone  # the server's answer to a plain form (test_offline.py: the same words from the script)
     criteria = rubric(expo)
     sign_in(page, expo, judge_index=1)
     page.goto(expo.team_link(2))
@@ -290,27 +220,6 @@ def test_touch_targets_are_thumb_sized_and_nothing_scrolls_sideways(expo, phone)
     assert too_small == []
     # The checkbox sits beside its text (not above it in bold).
     assert page.locator("label.check").first.evaluate("e => getComputedStyle(e).display") == "flex"
-
-
-def test_submitting_offline_fails_at_the_network_and_saves_nothing(expo, phone, phone_context):
-    # Documents today's behaviour: no offline queue yet, the phone's submit simply fails.
-    page = phone
-    criteria = rubric(expo)
-    sign_in(page, expo, judge_index=4)
-    page.goto(expo.team_link(6))
-    for _cid, name, levels in criteria:
-        choose(page, name, 3, levels[3])
-
-    phone_context.set_offline(True)
-    with page.expect_event("requestfailed") as failed:
-        page.get_by_role("button", name="Submit score").tap()
-    assert failed.value.method == "POST"
-    assert failed.value.failure == "net::ERR_INTERNET_DISCONNECTED"
-    phone_context.set_offline(False)
-
-    assert score_count(expo) == (0, 0)
-    page.goto(expo.team_link(6))
-    expect(page.locator(".saved-state")).to_have_text("Not scored yet.")
 
 
 def test_the_submit_bar_counts_picks_and_stays_within_reach(phone, expo, shots_dir):

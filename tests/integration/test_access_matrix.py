@@ -17,6 +17,8 @@ MATRIX = {
     "judging.landing": ("GET", [200, 200, 200, 200]),
     "judging.home": ("GET", [401, 200, 200, 401]),
     "judging.csrf_token": ("GET", [401, 200, 200, 401]),
+    "judging.offline_manifest": ("GET", [401, 200, 200, 401]),
+    "judging.service_worker": ("GET", [200, 200, 200, 200]),
     "judging.team": ("GET", [200, 200, 200, 200]),
     "auth.judge_sign_in": ("GET", [200, 200, 200, 200]),
     "auth.admin_login": ("GET", [200, 200, 200, 200]),

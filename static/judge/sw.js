@@ -1,0 +1,187 @@
+// The judge's phone in a hall with bad Wi-Fi. Served from the site root as /sw.js, so that its
+// scope covers the team pages (/t/...) and the judge home (/judge). The server writes the release
+// into VERSION: a new deployment is a new worker, with new caches; the old ones are deleted.
+//
+// - Static files: from the cache first (they change only with a release).
+// - The judge's pages: from the network, with the cached copy as the fallback when the network is
+//   gone or too slow. After sign-in the worker caches the judge home and every team's form, so a
+//   QR code scanned offline still opens its form.
+// - The cached pages belong to one judge. A page answered for another judge, or for nobody, empties
+//   the cache first (the X-Expo-Judge header says who the server answered for).
+// - The outbox (store.js) is sent when the worker starts, when a page asks, and on Background Sync
+//   where the browser has it.
+"use strict";
+var VERSION = "__VERSION__";
+var SHELL = "expo-shell-" + VERSION, PAGES = "expo-pages-" + VERSION;
+var SHELL_FILES = __SHELL_FILES__;
+var NETWORK_WAIT_MS = 4000;
+importScripts("/static/judge/store.js?v=" + VERSION);
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(caches.open(SHELL).then(function (cache) { return cache.addAll(SHELL_FILES); })
+    .then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (n) { return n.indexOf("expo-") === 0 && n !== SHELL && n !== PAGES; })
+      .map(function (n) { return caches.delete(n); }));
+  }).then(function () { return self.clients.claim(); })
+    .then(function () { return ExpoStore.owner(); })
+    .then(function (owner) { return owner ? precache(owner) : null; }));  // a release re-caches the pages
+});
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request, url = new URL(request.url);
+  if (url.origin !== self.location.origin || request.method !== "GET") return;
+  if (url.pathname.indexOf("/static/") === 0) {
+    event.respondWith(caches.match(request, { ignoreSearch: true }).then(function (hit) {
+      return hit || fetch(request);
+    }));
+  } else if (request.mode === "navigate") {
+    event.respondWith(page(request, url));
+  }
+});
+
+function isJudgePage(url) {
+  return url.pathname === "/judge" || /^\/t\/[^/]+$/.test(url.pathname);
+}
+
+function cacheKey(url) {
+  return url.origin + (url.pathname.indexOf("/t/") === 0 ? url.pathname.toUpperCase().replace("/T/", "/t/") : url.pathname);
+}
+
+// Network first, the cached copy if the network fails or keeps us waiting.
+function page(request, url) {
+  var network = fetch(request).then(function (response) {
+    return own(response.headers.get("X-Expo-Judge")).then(function (owner) {
+      if (response.ok && isJudgePage(url) && owner && response.headers.get("X-Expo-Judge") === owner) {
+        var copy = response.clone();
+        caches.open(PAGES).then(function (cache) { return cache.put(cacheKey(url), copy); });
+      }
+      return response;
+    });
+  });
+  if (!isJudgePage(url)) return network;
+  var fallback = function () {
+    return caches.open(PAGES).then(function (cache) { return cache.match(cacheKey(url)); });
+  };
+  return new Promise(function (resolve, reject) {
+    var settled = false;
+    var timer = setTimeout(function () {
+      fallback().then(function (hit) { if (hit && !settled) { settled = true; resolve(hit); } });
+    }, NETWORK_WAIT_MS);
+    network.then(function (response) {
+      clearTimeout(timer);
+      if (!settled) { settled = true; resolve(response); }
+    }, function (error) {
+      clearTimeout(timer);
+      fallback().then(function (hit) {
+        if (settled) return;
+        settled = true;
+        resolve(hit || offlinePage(url));
+      }, function () { if (!settled) { settled = true; reject(error); } });
+    });
+  });
+}
+
+function offlinePage(url) {
+  var body = "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width, initial-scale=1'>" +
+    "<title>Offline · Expo Judge</title><link rel=stylesheet href='/static/app.css'>" +
+    "<main id=main><section class=card><h1>No network, and this page is not on this phone</h1>" +
+    "<p class='sync-state sync-error' role=status>Not saved: nothing was sent from this page.</p>" +
+    "<p>This phone keeps the pages of the judge signed in on it. Go back to <a href='/judge'>your teams</a>, " +
+    "or try again when the network returns.</p></section></main></html>";
+  return new Response(body, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+}
+
+// Whom the cached pages belong to. A response for another judge (or for nobody: signed out, badge
+// withdrawn) empties the page cache before anything else is cached.
+// Drafts of the judge whose session merely ended stay (a new badge brings them back); the next
+// judge to sign in removes them (ExpoStore.claim).
+function own(judge) {
+  if (judge === null) return ExpoStore.owner();  // a response that does not say: no change
+  return ExpoStore.owner().then(function (owner) {
+    if (owner === judge) return owner;
+    return caches.delete(PAGES).then(function () {
+      return judge ? ExpoStore.claim(judge) : ExpoStore.setMeta("owner", "");
+    }).then(function () { return judge; });
+  });
+}
+
+var precaching = null;
+// Cache the judge home and every team's form for the signed-in judge (pages already cached are
+// fetched again only when forced). Reports to the pages how many forms are on the phone.
+function precache(judge, force) {
+  if (precaching) return precaching;
+  precaching = fetch("/judge/offline.json", { credentials: "same-origin", cache: "no-store" })
+    .then(function (r) { return r.ok ? r.json() : null; })
+    .then(function (manifest) {
+      if (!manifest || String(manifest.judge_id) !== String(judge)) return null;
+      return caches.open(PAGES).then(function (cache) {
+        var urls = manifest.urls.slice(), cached = 0;
+        var worker = function () {
+          var path = urls.shift();
+          if (!path) return null;
+          var url = new URL(path, self.location.origin);
+          return cache.match(cacheKey(url)).then(function (hit) {
+            if (hit && !force) { cached++; return null; }
+            return fetch(url, { credentials: "same-origin" }).then(function (response) {
+              if (response.ok && response.headers.get("X-Expo-Judge") === String(judge)) {
+                cached++;
+                return cache.put(cacheKey(url), response);
+              }
+            }, function () { /* offline midway: what is cached stays cached */ });
+          }).then(worker);
+        };
+        return Promise.all([worker(), worker(), worker()]).then(function () {
+          return tell({ type: "offline-ready", judge: String(judge), pages: cached, teams: manifest.urls.length - 1 });
+        });
+      });
+    })
+    .catch(function () { return null; })
+    .then(function (r) { precaching = null; return r; });
+  return precaching;
+}
+
+function tell(message) {
+  return self.clients.matchAll({ includeUncontrolled: true }).then(function (clients) {
+    clients.forEach(function (c) { c.postMessage(message); });
+  });
+}
+
+self.addEventListener("message", function (event) {
+  var data = event.data || {};
+  var work = null;
+  if (data.type === "judge") {
+    // A judge page loaded: it says who is signed in. Cache that judge's pages, send the outbox.
+    work = own(String(data.judge)).then(function (owner) { return precache(owner); })
+      .then(function () { return ExpoStore.flush(); });
+  } else if (data.type === "signed-out") {
+    work = caches.delete(PAGES).then(function () { return ExpoStore.release(data.judge); })
+      .then(function () { if (event.source) event.source.postMessage({ type: "signed-out-done" }); });
+  } else if (data.type === "refresh" && data.url) {
+    var url = new URL(data.url, self.location.origin);
+    work = fetch(url, { credentials: "same-origin" }).then(function (response) {
+      return ExpoStore.owner().then(function (owner) {
+        if (response.ok && owner && response.headers.get("X-Expo-Judge") === owner) {
+          return caches.open(PAGES).then(function (cache) { return cache.put(cacheKey(url), response); });
+        }
+      });
+    }).catch(function () {});
+  } else if (data.type === "flush") {
+    work = ExpoStore.flush();
+  }
+  if (work) event.waitUntil(work);
+});
+
+// Background Sync (Chromium only; never relied on): a failed send rejects, so the browser tries again later.
+self.addEventListener("sync", function (event) {
+  if (event.tag !== "expo-outbox") return;
+  event.waitUntil(ExpoStore.flush().then(function (summary) {
+    if (summary.offline) throw new Error("still offline");
+  }));
+});
+
+// The worker has started (a page load, a push of a new release, a sync): send what is waiting.
+ExpoStore.flush().catch(function () {});

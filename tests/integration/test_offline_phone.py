@@ -1,0 +1,168 @@
+"""The server side of the phone working offline: the service worker at the site root, the list of
+pages it keeps, whose pages they are, and the JSON answers the outbox acts on."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from expo_app.extensions import db
+from expo_app.models import Event, Judge, Score, Team
+from tests.conftest import full_sheet, team_code
+
+JSON = {"Accept": "application/json"}
+
+
+@pytest.fixture
+def judge_a(app, client, demo, auth):
+    auth.judge(demo["judges"][0])
+    return demo
+
+
+def _team_url(app, demo, index=0):
+    return f"/t/{team_code(app, demo['teams'][index])}"
+
+
+def test_the_service_worker_is_served_from_the_root_with_its_release_and_shell(app, client, demo):
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert response.headers["Cache-Control"] == "no-cache"  # a new release is picked up at once
+    body = response.get_data(as_text=True)
+    release = re.search(r'var VERSION = "([0-9a-f]{16})";', body).group(1)
+    shell = json.loads(re.search(r"var SHELL_FILES = (\[.*?\]);", body).group(1))
+    assert shell == ["/static/app.css", "/static/favicon.svg", "/static/judge/phone.js", "/static/judge/store.js"]
+    assert "__VERSION__" not in body and "__SHELL_FILES__" not in body
+    for path in shell:  # every file the worker caches at install exists
+        assert client.get(path).status_code == 200
+    assert client.get("/sw.js").get_data(as_text=True) == body  # the same release, the same worker
+
+
+def test_a_changed_phone_file_is_a_new_release(app, client, demo):
+    from expo_app.judging.views import _release
+
+    first = _release(app)
+    app.extensions.pop("expo_release")
+    assert _release(app) == first  # deterministic
+    app.extensions["expo_release"] = "0123456789abcdef"  # what a changed file would give
+    assert 'var VERSION = "0123456789abcdef";' in client.get("/sw.js").get_data(as_text=True)
+
+
+def test_the_offline_list_is_the_judge_home_and_every_team_of_the_event(app, client, judge_a):
+    answer = client.get("/judge/offline.json")
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    with app.app_context():
+        codes = [t.code for t in db.session.execute(db.select(Team).where(Team.event_id == judge_a["event"])
+                                                    .order_by(Team.table_number)).scalars()]
+    assert answer.json["judge_id"] == judge_a["judges"][0]
+    assert answer.json["urls"] == ["/judge"] + [f"/t/{c}" for c in codes]
+    assert len(codes) == 12
+
+
+def test_nobody_signed_in_gets_no_offline_list_and_no_token(client, demo):
+    for url in ("/judge/offline.json", "/judge/csrf"):
+        answer = client.get(url)
+        assert answer.status_code == 401 and answer.json["status"] == "not_saved"
+        assert "session has ended" in answer.json["reason"]
+
+
+def test_the_fresh_token_says_whose_session_it_is(app, client, judge_a, auth):
+    assert client.get("/judge/csrf").json["judge_id"] == judge_a["judges"][0]
+    auth.judge(judge_a["judges"][1])  # another judge on the same phone
+    assert client.get("/judge/csrf").json["judge_id"] == judge_a["judges"][1]
+
+
+def test_every_judge_page_says_whose_it_is(app, client, demo, auth):
+    assert client.get("/").headers["X-Expo-Judge"] == ""
+    assert client.get(_team_url(app, demo)).headers["X-Expo-Judge"] == ""
+    auth.judge(demo["judges"][2])
+    me = str(demo["judges"][2])
+    for url in ("/", "/judge", _team_url(app, demo), "/judge/csrf", "/judge/offline.json"):
+        response = client.get(url)
+        assert response.headers["X-Expo-Judge"] == me, url
+        assert "Cookie" in response.headers["Vary"]
+    auth.logout()
+    assert client.get("/").headers["X-Expo-Judge"] == ""
+
+
+def test_judge_pages_carry_the_judge_and_the_phone_scripts(app, client, judge_a):
+    for url in ("/judge", _team_url(app, judge_a)):
+        html = client.get(url).get_data(as_text=True)
+        assert f'<meta name="expo-judge" content="{judge_a["judges"][0]}">' in html
+        assert re.search(r'<meta name="expo-rendered" content="\d{13}">', html)
+        assert '<script src="/static/judge/store.js" defer></script>' in html
+        assert '<script src="/static/judge/phone.js" defer></script>' in html
+
+
+def _state(html):
+    match = re.search(r'<p class="sync-state sync-(\w+)" id="sync-state" data-kind="\w+" role="status"[^>]*>([^<]*)</p>',
+                      html)
+    return match.group(1), match.group(2).strip()
+
+
+def test_the_state_words_without_script(app, client, judge_a):
+    url = _team_url(app, judge_a)
+    assert _state(client.get("/judge").get_data(as_text=True)) == ("none", "Nothing submitted yet.")
+    assert _state(client.get(url).get_data(as_text=True)) == ("none", "Not scored yet")
+    client.post(url, data=full_sheet(app, judge_a["event"], 4))
+    kind, words = _state(client.get(url).get_data(as_text=True))
+    assert kind == "saved" and re.fullmatch(r"Saved [A-Z][a-z]{2} \d\d, \d\d:\d\d:\d\d", words)
+    assert _state(client.get("/judge").get_data(as_text=True)) == (
+        "saved", "Saved: every score you submitted is on the server.")
+    client.post(url, data=full_sheet(app, judge_a["event"], 3))
+    assert re.fullmatch(r"Saved .* \(revision 2\)", _state(client.get(url).get_data(as_text=True))[1])
+    refused = client.post(url, data={"comment": "nothing picked"})
+    assert refused.status_code == 422
+    assert _state(refused.get_data(as_text=True)) == (
+        "error", "Not saved: Your score was not saved. Fix the highlighted parts and submit again.")
+
+
+def test_a_saved_answer_gives_the_phone_the_same_words_as_the_page(app, client, judge_a):
+    url = _team_url(app, judge_a)
+    answer = client.post(url, data=full_sheet(app, judge_a["event"], 4, edited_at="1800000000000"),
+                         headers={**JSON, "Idempotency-Key": "phone-key-offline-1"})
+    assert answer.status_code == 200 and answer.json["status"] == "saved" and answer.json["revision"] == 1
+    assert answer.json["saved_text"] == _state(client.get(url).get_data(as_text=True))[1]
+    second = client.post(url, data=full_sheet(app, judge_a["event"], 2, edited_at="1800000001000"),
+                         headers={**JSON, "Idempotency-Key": "phone-key-offline-2"})
+    assert second.json["revision"] == 2 and second.json["saved_text"].endswith("(revision 2)")
+
+
+def test_a_sheet_the_server_refuses_comes_back_as_json_with_the_reasons(app, client, judge_a):
+    url = _team_url(app, judge_a)
+    with app.app_context():
+        first = db.session.get(Event, judge_a["event"]).criteria[0]
+        name, low, high = first.name, first.scale_min, first.scale_max
+    data = full_sheet(app, judge_a["event"], 4)
+    data.pop(f"criterion_{first.id}")
+    answer = client.post(url, data=data, headers=JSON)
+    assert answer.status_code == 422
+    assert answer.json == {"status": "refused", "reason": f"Choose a score for {name} ({low}–{high})."}
+    both = client.post(url, data={"absent": "y", "conflict": "y"}, headers=JSON)
+    assert both.status_code == 422 and both.json["reason"].startswith('Tick one of "Team absent"')
+    long_comment = client.post(url, data=full_sheet(app, judge_a["event"], 4, comment="x" * 4001), headers=JSON)
+    assert long_comment.status_code == 422 and long_comment.json["reason"].startswith("Comment for the team")
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Score.id))).scalar() == 0
+
+
+def test_a_closed_event_keeps_the_sheet_on_the_phone_with_the_reason(app, client, judge_a):
+    with app.app_context():
+        db.session.get(Event, judge_a["event"]).scoring_state = "closed"
+        db.session.commit()
+    answer = client.post(_team_url(app, judge_a), data=full_sheet(app, judge_a["event"], 4),
+                         headers={**JSON, "Idempotency-Key": "closed-key-0001"})
+    assert answer.status_code == 409
+    assert answer.json == {"status": "not_saved",
+                           "reason": "Scoring is closed right now. Your score was not saved: ask the organisers' desk."}
+
+
+def test_a_withdrawn_badge_answers_not_saved_to_the_outbox(app, client, judge_a):
+    with app.app_context():
+        judge = db.session.get(Judge, judge_a["judges"][0])
+        judge.token_version += 1  # badge reissued: this phone's session ended
+        db.session.commit()
+    answer = client.post(_team_url(app, judge_a), data=full_sheet(app, judge_a["event"], 4), headers=JSON)
+    assert answer.status_code == 401 and answer.json["status"] == "not_saved"
+    assert client.get("/judge/csrf").status_code == 401
