@@ -6,7 +6,7 @@ PORT   ?= 5000
 export EXPO_ENV ?= development
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install install-test browser fonts db clean bench bench-bound bench-docs
+.PHONY: run test install install-test browser fonts db clean bench bench-bound bench-docs bench-weight
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,9 @@ bench-bound: install
 # Pages per second and peak memory of the printed matter, against a page-at-a-time baseline.
 bench-docs: install
 	$(BIN)/python bench/documents.py
+
+bench-weight: install
+	$(BIN)/python bench/page_weight.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -328,3 +328,56 @@ def test_an_incomplete_sheet_is_refused_on_the_phone_with_the_servers_words(expo
     tap_submit(page)
     expect(state(page)).to_have_text(SAVED)
     expect(page.locator(".form-errors")).to_have_count(0)
+
+
+def test_one_judges_queued_score_is_never_sent_under_another_judges_session(expo, phone, network, shots_dir):
+    from expo_app.extensions import db
+    from expo_app.models import Judge
+
+    page, criteria = phone, rubric(expo)
+    sign_in(page, expo, judge_index=0)
+    ready_offline(page)
+    page.goto(expo.team_link(10))
+    network.off()
+    pick_all(page, criteria, [2, 3, 4, 5])
+    tap_submit(page)
+    expect(state(page)).to_have_text(PENDING_1)
+    with expo.app.app_context():  # the first judge's badge is reissued while the phone is offline
+        db.session.get(Judge, expo.judge_ids[0]).token_version += 1
+        db.session.commit()
+    network.on()
+    expect(state(page)).to_have_text(SESSION_ENDED)
+
+    sign_in(page, expo, judge_index=1)  # another judge signs in on the same phone
+    expect(state(page)).to_have_text("Nothing submitted yet.")
+    page.reload()
+    expect(state(page)).to_have_text("Nothing submitted yet.")  # the first judge's sheet is not theirs
+    [item] = page.evaluate(OUTBOX)
+    assert item["judge"] == str(expo.judge_ids[0]) and item["state"] == "refused"
+    assert sheets(expo, 0, 10) == [] and sheets(expo, 1, 10) == []
+    page.goto(expo.team_link(10))
+    expect(page.locator("fieldset.criterion input:checked")).to_have_count(0)  # nor are its picks shown
+
+    sign_in(page, expo, judge_index=0)  # the first judge's new badge: the kept sheet goes, as theirs
+    expect(state(page)).to_have_text("Saved: every score you submitted is on the server.")
+    assert sorted(values_of(expo, 0, 10)["values"].values()) == [2, 3, 4, 5]
+    assert sheets(expo, 1, 10) == []
+
+
+def test_a_new_release_replaces_the_cached_pages(expo, phone):
+    page = phone
+    sign_in(page, expo, judge_index=2)
+    ready_offline(page)
+    before = page.evaluate("() => caches.keys()")
+    assert sorted(n.rsplit("-", 1)[0] for n in before) == ["expo-pages", "expo-shell"]
+    old = expo.app.extensions["expo_release"]
+    expo.app.extensions["expo_release"] = "0000feedbeef0000"  # what a deployment with changed files gives
+    try:
+        page.evaluate("() => navigator.serviceWorker.getRegistration().then(r => r.update())")
+        page.reload()
+        ready_offline(page)
+        until(page, "() => caches.keys().then(k => k.length === 2 && k.every(n => n.endsWith('-0000feedbeef0000')))")
+        pages = page.evaluate("() => caches.open('expo-pages-0000feedbeef0000').then(c => c.keys()).then(k => k.length)")
+        assert pages == 13  # the judge home and the 12 forms, cached again by the new worker
+    finally:
+        expo.app.extensions["expo_release"] = old

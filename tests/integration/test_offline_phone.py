@@ -166,3 +166,20 @@ def test_a_withdrawn_badge_answers_not_saved_to_the_outbox(app, client, judge_a)
     answer = client.post(_team_url(app, judge_a), data=full_sheet(app, judge_a["event"], 4), headers=JSON)
     assert answer.status_code == 401 and answer.json["status"] == "not_saved"
     assert client.get("/judge/csrf").status_code == 401
+
+
+def test_the_scoring_page_with_everything_it_loads_stays_under_40_kb_gzipped():
+    """The page budget of issue 9 (bench/page_weight.py prints the table): a size, not a timing."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "page_weight.py"
+    spec = importlib.util.spec_from_file_location("page_weight", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows, foreign = bench.scoring_page_weight()
+    files = [what for what, _raw, _gz in rows]
+    assert files == ["scoring page HTML", "/static/app.css", "/static/judge/store.js", "/static/judge/phone.js",
+                     "/static/favicon.svg"]
+    assert foreign == []  # nothing from another host
+    assert sum(gz for _w, _r, gz in rows) < 40 * 1024
