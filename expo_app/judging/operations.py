@@ -154,8 +154,11 @@ def submit_sheet(judge: Judge, team: Team, sheet: SheetInput, actor: str, *, key
         outcome, score = "stale", current
     else:
         score, changed = submit_score(judge, team, sheet, actor)
-        if edited_at is not None and (score.client_edited_at is None or edited_at > score.client_edited_at):
-            score.client_edited_at = edited_at
+        # A plain form (no phone edit time) is stamped with the server's time, so that an older edit
+        # queued on a phone and arriving later does not overwrite it (phones keep their clocks in sync).
+        stamp = edited_at if edited_at is not None else (utcnow() if changed else None)
+        if stamp is not None and (score.client_edited_at is None or stamp > score.client_edited_at):
+            score.client_edited_at = stamp
         outcome = "saved" if changed else "unchanged"
     db.session.flush()
     if key:

@@ -23,6 +23,8 @@ NOT_SAVED_REASON = {
          "or see the organisers' desk.",
     403: "You are signed in for another event.",
 }
+OTHER_JUDGE = ("This score was made on this phone by another judge, who is not the one signed in now. It is kept "
+               "on the phone and sent when that judge signs in here again.")
 SAVED_MESSAGES = {
     "saved": "Saved: your score for ",
     "unchanged": "Already saved, nothing changed: ",
@@ -41,14 +43,21 @@ def _edited_at(millis: str | None):
     return datetime.fromtimestamp(int(millis) / 1000, tz=timezone.utc).replace(tzinfo=None)
 
 
+def _millis(value) -> int:
+    return int(value.replace(tzinfo=timezone.utc).timestamp() * 1000) if value else 0
+
+
 def _iso(value) -> str | None:
     return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
-@bp.after_request
+@bp.after_app_request
 def _say_whose_page(response):
-    """Whom the server answered for: the phone's service worker keeps cached pages for that judge
-    only, and empties its cache when a page is answered for another judge or for nobody."""
+    """Whom the server answered for (every page, the sign-in and organiser pages too): the phone's
+    service worker keeps cached pages for that judge only, and empties its cache when a page is
+    answered for another judge or for nobody."""
+    if request.endpoint == "static":
+        return response
     judge = current_judge()
     response.headers["X-Expo-Judge"] = str(judge.id) if judge is not None else ""
     response.vary.add("Cookie")
@@ -97,6 +106,9 @@ def team(code):
         return render_template("judging/team_card.html", team=team, judge=judge,
                                judging_ended=judging_ended_for_session())
 
+    if request.method == "POST" and request.form.get("judge_id", str(judge.id)) != str(judge.id):
+        # A sheet queued on this phone by another judge: never saved under this judge's name.
+        return jsonify(status="not_saved", reason=OTHER_JUDGE), 403
     criteria = event_criteria(team.event_id)
     score = find_score(judge, team)
     form = score_form_for(criteria, score if request.method == "GET" else None)
@@ -161,8 +173,9 @@ def _sheet_page(team, judge, criteria, form, score, status: int, newer=None):
         state = ("Not saved: " + first.removeprefix("Not saved: "), "error")
     else:
         state = (saved_words(score), "saved") if score else ("Not scored yet", "none")
+    edited = (score.client_edited_at or score.updated_at) if score else None
     return render_template("judging/score.html", team=team, judge=judge, form=form, score=score, total=total,
-                           state=state,
+                           state=state, saved_edited=_millis(edited),
                            criteria=criteria, level_rows=rows, event=team.event,
                            newer=score_snapshot(newer) if newer is not None else None,
                            picked=sum(1 for c in criteria if form.criterion_field(c).data),

@@ -38,6 +38,7 @@
   var teamName = form ? form.getAttribute("data-team-name") : "";
   var revisionField = form && form.querySelector("input[name=revision]");
   var pageRevision = revisionField ? Number(revisionField.value || 0) : 0;
+  var savedEdited = form ? Number(form.getAttribute("data-saved-edited") || 0) : 0;  // the saved sheet's edit time
   var stateEl = document.getElementById("sync-state");
   var syncButton = document.getElementById("sync-now");
   var serverState = stateEl ? { text: stateEl.textContent.trim(), kind: stateEl.getAttribute("data-kind") } : null;
@@ -162,6 +163,14 @@
                              " kept on this phone, and sent when their judge scans their badge again.", "error");
         });
       }
+      Store.items().then(function (everyone) {  // another judge's unsent sheets: counted, never shown
+        var others = everyone.filter(function (i) { return i.judge !== judge && i.state !== "sent"; }).length;
+        var line = document.getElementById("others-held");
+        if (!line) return;
+        line.hidden = !others;
+        line.textContent = others ? others + (others === 1 ? " score" : " scores") + " of another judge " +
+          (others === 1 ? "is" : "are") + " kept on this phone: sent when that judge signs in here again." : "";
+      });
       var waiting = items.filter(function (i) { return i.state === "pending" || i.state === "sending"; });
       var refused = items.filter(function (i) { return i.state === "refused"; });
       if (syncButton) syncButton.hidden = waiting.length + refused.filter(function (i) { return i.retry; }).length === 0;
@@ -199,19 +208,37 @@
       if (revisionField) revisionField.value = String(pageRevision);
       var head = document.getElementById("saved-detail");
       if (head && mine.savedText) { head.textContent = mine.savedText + "."; head.className = "saved-state"; }
-      return setState(mine.savedText || "Saved", mine.outcome === "stale" ? "error" : "saved");
+      if (mine.outcome === "stale") return setState("Not saved: a newer edit of this sheet is already saved (this older one is kept in the log).", "error");
+      return setState(mine.savedText || "Saved", "saved");
     }
     if (waiting.length) return setState(pendingWords(waiting.length), "pending");
     if (serverState) setState(serverState.text, serverState.kind);
   }
 
   // ------------------------------------------------------------------------------------ sending
-  var flushing = null;
+  // One send at a time from this page; a sheet queued while one runs gets a second round. While
+  // anything waits, try again by itself (5 s, then doubling up to a minute): Safari and Firefox have
+  // no Background Sync, and a Wi-Fi that leads nowhere fires no "online" event.
+  var flushing = null, again = false, retryTimer = null, retryDelay = 5000;
   function flush() {
-    if (flushing) return flushing;
+    if (flushing) { again = true; return flushing; }
+    again = false;
     flushing = Store.flush().then(function (summary) {
       flushing = null;
-      return render().then(function () { return summary; });
+      return render().then(function () {
+        if (again) return flush();
+        return Store.items(judge).then(function (items) {
+          var waiting = items.some(function (i) { return i.state === "pending" || i.state === "sending"; });
+          clearTimeout(retryTimer);
+          if (waiting && judge) {
+            retryTimer = setTimeout(flush, retryDelay);
+            retryDelay = Math.min(retryDelay * 2, 60000);
+          } else {
+            retryDelay = 5000;
+          }
+          return summary;
+        });
+      });
     }, function (error) { flushing = null; throw error; });
     return flushing;
   }
@@ -229,7 +256,8 @@
       } else if (item.state === "refused") {
         notice(refusedWords(item), "error");
       } else {
-        notice("No network: your score is kept on this phone and will be sent by itself. You can go on to the next team.", "info");
+        notice("No network: your score is kept on this phone and sent as soon as the network answers (while a judge " +
+               "page is open, or when you next open one). You can go on to the next team.", "info");
       }
     });
   }
@@ -266,12 +294,15 @@
       clearTimeout(saving);
       var item = { key: newKey(), judge: judge, code: code, url: location.pathname, teamName: teamName,
                    fields: fieldsOf(), editedAt: lastEdit || Date.now() };
-      Store.enqueue(item).then(render).then(function () {
+      Store.enqueue(item).catch(function () {
+        form.submit();  // the phone cannot keep it (storage full, a private window): send it as a plain form
+        throw new Error("not kept");
+      }).then(render).then(function () {
         if (self.navigator.serviceWorker && "SyncManager" in self) {  // an extra where the browser has it
           navigator.serviceWorker.ready.then(function (r) { return r.sync.register("expo-outbox"); }).catch(function () {});
         }
         return flush();
-      }).then(function () { return afterOwnSubmit(item.key); });
+      }).then(function () { return afterOwnSubmit(item.key); }).catch(function () {});
     });
   }
 
@@ -282,7 +313,8 @@
       var item = found[0].filter(function (i) { return i.code === code; })
         .sort(function (a, b) { return b.queuedAt - a.queuedAt; })[0];
       var draft = found[1];
-      if (draft && (!item || draft.editedAt > item.editedAt) && draft.baseRevision >= pageRevision) {
+      if (draft && (!item || draft.editedAt > item.editedAt) &&
+          (draft.baseRevision >= pageRevision || draft.editedAt > savedEdited)) {
         fill(draft.fields);
         lastEdit = draft.editedAt;
         notice("Your unsent picks for this team were kept on this phone: check them and submit.", "info");
@@ -296,23 +328,42 @@
   }
 
   // ------------------------------------------------------------------------------- signing out
+  // Signing out clears this judge's drafts and kept pages. Unsent sheets stay (they are sent when the
+  // judge signs in here again), but the judge is told first, and signing out needs the network.
   document.querySelectorAll("form.sign-out").forEach(function (out) {
+    var warned = false;
     out.addEventListener("submit", function (event) {
       if (out.getAttribute("data-cleared")) return;
       event.preventDefault();
-      var done = function () { out.setAttribute("data-cleared", "1"); out.submit(); };
-      var worker = navigator.serviceWorker && navigator.serviceWorker.controller;
-      var cleared = Store.release(judge).then(function () {
-        if (!worker) return;
-        return new Promise(function (resolve) {  // the worker empties this judge's cached pages
-          navigator.serviceWorker.addEventListener("message", function (e) {
-            if (e.data && e.data.type === "signed-out-done") resolve();
-          });
-          worker.postMessage({ type: "signed-out", judge: judge });
-          setTimeout(resolve, 2000);
+      var clearPages = function () {
+        if (!self.caches) return null;
+        return caches.keys().then(function (names) {
+          return Promise.all(names.filter(function (n) { return n.indexOf("expo-pages-") === 0; })
+            .map(function (n) { return caches.delete(n); }));
         });
-      });
-      cleared.then(done, done);
+      };
+      var leave = function () {
+        return Store.release(judge).then(clearPages).catch(function () {}).then(function () {
+          out.setAttribute("data-cleared", "1");
+          out.submit();
+        });
+      };
+      (judge ? flush() : Promise.resolve({ offline: false })).then(function (summary) {
+        if (summary && summary.offline && !navigator.onLine) {
+          notice("No network: signing out needs the network. Your scores stay on this phone.", "error");
+          return;
+        }
+        return Store.items(judge).then(function (items) {
+          var unsent = items.filter(function (i) { return i.state !== "sent"; }).length;
+          if (unsent && !warned) {
+            warned = true;
+            notice(unsent + (unsent === 1 ? " score is" : " scores are") + " not sent yet: they stay on this phone and " +
+                   "are sent when you sign in here again with your badge. Tap Sign out again to sign out anyway.", "error");
+            return;
+          }
+          return leave();
+        });
+      }, leave);
     });
   });
 
@@ -322,6 +373,8 @@
     flush();
   });
   self.addEventListener("online", function () { flush(); });
+  self.addEventListener("pageshow", function (e) { if (e.persisted) flush(); });
+  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") flush(); });
   try {
     new BroadcastChannel("expo-outbox").onmessage = function () { render(); };
   } catch (e) { /* no BroadcastChannel: the page shows its state at load and after its own sends */ }

@@ -163,21 +163,24 @@
     return summary;
   }
 
-  // A request on a hall's Wi-Fi can hang for minutes: give up after `ms` and try again later.
-  function fetchWithin(url, options, ms) {
-    if (!root.AbortController) return fetch(url, options);
-    var abort = new AbortController(), timer = setTimeout(function () { abort.abort(); }, ms);
-    options.signal = abort.signal;
-    return fetch(url, options).then(function (r) { clearTimeout(timer); return r; },
-                                     function (e) { clearTimeout(timer); throw e; });
+  // A request on a hall's Wi-Fi can hang for minutes: give up after `ms` (the body included) and try
+  // again later. Resolves with {status, ok, body}; body is the parsed JSON, or {} for anything else.
+  function fetchJson(url, options, ms) {
+    var abort = root.AbortController ? new AbortController() : null;
+    var timer = abort ? setTimeout(function () { abort.abort(); }, ms) : null;
+    if (abort) options.signal = abort.signal;
+    return fetch(url, options).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) {
+        clearTimeout(timer);
+        return { status: r.status, ok: r.ok, body: body };
+      });
+    }).catch(function (error) { clearTimeout(timer); throw error; });
   }
+  Store.fetchJson = fetchJson;
 
   function fetchToken() {
-    return fetchWithin("/judge/csrf", { credentials: "same-origin", cache: "no-store",
-                                        headers: { Accept: "application/json" } }, 10000)
-      .then(function (r) {
-        return r.json().then(function (body) { return { status: r.status, body: body }; });
-      });
+    return fetchJson("/judge/csrf", { credentials: "same-origin", cache: "no-store",
+                                      headers: { Accept: "application/json" } }, 10000);
   }
 
   // Retry a refused sheet only where trying again can change the answer: a session that ended (the
@@ -231,28 +234,28 @@
     body.set("csrf_token", token);
     body.set("idempotency_key", item.key);
     body.set("edited_at", String(item.editedAt));
+    body.set("judge_id", item.judge);  // the server refuses a sheet made by another judge than the session's
     return Store.update(item.key, { state: "sending", tries: (item.tries || 0) + 1, triedAt: Date.now() })
       .then(function () {
-        return fetchWithin(item.url, { method: "POST", body: body, credentials: "same-origin", cache: "no-store",
-                                       headers: { Accept: "application/json", "Idempotency-Key": item.key } }, 20000);
+        return fetchJson(item.url, { method: "POST", body: body, credentials: "same-origin", cache: "no-store",
+                                     headers: { Accept: "application/json", "Idempotency-Key": item.key } }, 20000);
       })
       .then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (answer) {
-          if (r.ok && answer.status) {
-            return Store.update(item.key, { state: "sent", answeredAt: Date.now(), outcome: answer.status,
-                                            message: answer.message, savedText: answer.saved_text,
-                                            revision: answer.revision, reason: null })
-              .then(function () { return "sent"; });
-          }
-          if (answer.status === "not_saved" || answer.status === "refused") {
-            // Kept, marked with the server's reason. 422: the sheet itself was refused.
-            return Store.update(item.key, { state: "refused", retry: r.status !== 422, reason: answer.reason,
-                                            answeredAt: Date.now() })
-              .then(function () { return "refused"; });
-          }
-          // A server error or an answer from something in between (a captive portal): try later.
-          return Store.update(item.key, { state: "pending" }).then(function () { return "offline"; });
-        });
+        var answer = r.body;
+        if (r.ok && answer.status) {
+          return Store.update(item.key, { state: "sent", answeredAt: Date.now(), outcome: answer.status,
+                                          message: answer.message, savedText: answer.saved_text,
+                                          revision: answer.revision, reason: null })
+            .then(function () { return "sent"; });
+        }
+        if (answer.status === "not_saved" || answer.status === "refused") {
+          // Kept, marked with the server's reason. 422: the sheet itself was refused.
+          return Store.update(item.key, { state: "refused", retry: r.status !== 422, reason: answer.reason,
+                                          answeredAt: Date.now() })
+            .then(function () { return "refused"; });
+        }
+        // A server error or an answer from something in between (a captive portal): try later.
+        return Store.update(item.key, { state: "pending" }).then(function () { return "offline"; });
       }, function () {
         return Store.update(item.key, { state: "pending" }).then(function () { return "offline"; });
       });

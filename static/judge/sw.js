@@ -26,9 +26,9 @@ self.addEventListener("activate", function (event) {
   event.waitUntil(caches.keys().then(function (names) {
     return Promise.all(names.filter(function (n) { return n.indexOf("expo-") === 0 && n !== SHELL && n !== PAGES; })
       .map(function (n) { return caches.delete(n); }));
-  }).then(function () { return self.clients.claim(); })
-    .then(function () { return ExpoStore.owner(); })
-    .then(function (owner) { return owner ? precache(owner) : null; }));  // a release re-caches the pages
+  }).then(function () { return self.clients.claim(); }));
+  // A release re-caches the owner's pages, without holding up the pages waiting for this worker.
+  ExpoStore.owner().then(function (owner) { if (owner) precache(owner); }).catch(function () {});
 });
 
 self.addEventListener("fetch", function (event) {
@@ -39,9 +39,22 @@ self.addEventListener("fetch", function (event) {
       return hit || fetch(request);
     }));
   } else if (request.mode === "navigate") {
+    if (url.pathname.indexOf("/j/") === 0) {
+      // A badge is being scanned: whoever's pages are kept must not be shown to the judge signing in.
+      event.waitUntil(caches.delete(PAGES).then(function () { return ExpoStore.setMeta("owner", ""); }));
+      return;
+    }
     event.respondWith(page(request, url));
   }
 });
+
+// A request on a hall's Wi-Fi can hang for minutes: give up after `ms`.
+function fetchWithin(url, options, ms) {
+  var abort = new AbortController(), timer = setTimeout(function () { abort.abort(); }, ms);
+  options.signal = abort.signal;
+  return fetch(url, options).then(function (r) { return r.clone().blob().then(function () { clearTimeout(timer); return r; }); })
+    .catch(function (error) { clearTimeout(timer); throw error; });
+}
 
 function isJudgePage(url) {
   return url.pathname === "/judge" || /^\/t\/[^/]+$/.test(url.pathname);
@@ -63,8 +76,13 @@ function page(request, url) {
     });
   });
   if (!isJudgePage(url)) return network;
+  // Only a copy made for the judge this phone belongs to (as the last answer from the server said).
   var fallback = function () {
-    return caches.open(PAGES).then(function (cache) { return cache.match(cacheKey(url)); });
+    return Promise.all([caches.open(PAGES).then(function (cache) { return cache.match(cacheKey(url)); }),
+                        ExpoStore.owner()]).then(function (found) {
+      var hit = found[0], owner = found[1];
+      return hit && owner && hit.headers.get("X-Expo-Judge") === owner ? hit : undefined;
+    });
   };
   return new Promise(function (resolve, reject) {
     var settled = false;
@@ -114,7 +132,7 @@ var precaching = null;
 // fetched again only when forced). Reports to the pages how many forms are on the phone.
 function precache(judge, force) {
   if (precaching) return precaching;
-  precaching = fetch("/judge/offline.json", { credentials: "same-origin", cache: "no-store" })
+  precaching = fetchWithin("/judge/offline.json", { credentials: "same-origin", cache: "no-store" }, 10000)
     .then(function (r) { return r.ok ? r.json() : null; })
     .then(function (manifest) {
       if (!manifest || String(manifest.judge_id) !== String(judge)) return null;
@@ -126,7 +144,7 @@ function precache(judge, force) {
           var url = new URL(path, self.location.origin);
           return cache.match(cacheKey(url)).then(function (hit) {
             if (hit && !force) { cached++; return null; }
-            return fetch(url, { credentials: "same-origin" }).then(function (response) {
+            return fetchWithin(url, { credentials: "same-origin" }, 15000).then(function (response) {
               if (response.ok && response.headers.get("X-Expo-Judge") === String(judge)) {
                 cached++;
                 return cache.put(cacheKey(url), response);
@@ -157,12 +175,9 @@ self.addEventListener("message", function (event) {
     // A judge page loaded: it says who is signed in. Cache that judge's pages, send the outbox.
     work = own(String(data.judge)).then(function (owner) { return precache(owner); })
       .then(function () { return ExpoStore.flush(); });
-  } else if (data.type === "signed-out") {
-    work = caches.delete(PAGES).then(function () { return ExpoStore.release(data.judge); })
-      .then(function () { if (event.source) event.source.postMessage({ type: "signed-out-done" }); });
   } else if (data.type === "refresh" && data.url) {
     var url = new URL(data.url, self.location.origin);
-    work = fetch(url, { credentials: "same-origin" }).then(function (response) {
+    work = fetchWithin(url, { credentials: "same-origin" }, 15000).then(function (response) {
       return ExpoStore.owner().then(function (owner) {
         if (response.ok && owner && response.headers.get("X-Expo-Judge") === owner) {
           return caches.open(PAGES).then(function (cache) { return cache.put(cacheKey(url), response); });

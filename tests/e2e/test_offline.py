@@ -95,7 +95,8 @@ def test_a_score_submitted_offline_waits_survives_a_reload_and_syncs_once(expo, 
     tap_submit(page)
     expect(state(page)).to_have_text(PENDING_1)
     expect(page.locator("#phone-notice")).to_have_text(
-        "No network: your score is kept on this phone and will be sent by itself. You can go on to the next team.")
+        "No network: your score is kept on this phone and sent as soon as the network answers (while a judge page is "
+        "open, or when you next open one). You can go on to the next team.")
     expect(page.locator("#sync-now")).to_be_visible()
     page.screenshot(path=str(shots_dir / "offline-2-pending.png"))
     assert values_of(expo, 0, 0) == first  # nothing reached the server
@@ -225,6 +226,23 @@ def test_sync_now_sends_what_waits(expo, phone, network, shots_dir):
     assert sorted(values_of(expo, 3, 8)["values"].values()) == [3, 3, 3, 3]
 
 
+def test_a_wifi_that_comes_back_silently_is_noticed_by_itself(expo, phone, network, shots_dir):
+    page, criteria = phone, rubric(expo)
+    page.add_init_script("delete window.SyncManager")  # no Background Sync, no "online" event: only the retry timer
+    sign_in(page, expo, judge_index=5)
+    ready_offline(page)
+    page.goto(expo.team_link(11))
+    network.dead()
+    pick_all(page, criteria, [4, 4, 4, 4])
+    tap_submit(page)
+    expect(state(page)).to_have_text(PENDING_1)
+    started = time.monotonic()
+    network.on()
+    expect(state(page)).to_have_text(SAVED, timeout=15_000)  # the first retry comes 5 s after the failed send
+    record_sync_time(shots_dir, "no event at all, retry timer (5 s backoff)", time.monotonic() - started)
+    assert sorted(values_of(expo, 5, 11)["values"].values()) == [4, 4, 4, 4]
+
+
 def test_a_session_that_ends_while_a_score_waits_says_not_saved_and_keeps_it(expo, phone, network, shots_dir):
     from expo_app.extensions import db
     from expo_app.models import Judge
@@ -253,7 +271,8 @@ def test_a_session_that_ends_while_a_score_waits_says_not_saved_and_keeps_it(exp
 
     # The judge scans the new badge: the kept sheet goes, under the same judge.
     sign_in(page, expo, judge_index=4)
-    expect(state(page)).to_have_text("Saved: every score you submitted is on the server.")
+    # (a request the test's network switch left stalled may hold the outbox until its 10 s timeout)
+    expect(state(page)).to_have_text("Saved: every score you submitted is on the server.", timeout=25_000)
     assert sorted(values_of(expo, 4, 6)["values"].values()) == [3, 3, 4, 4]
     assert [i["state"] for i in page.evaluate(OUTBOX)] == ["sent"]
 
@@ -280,7 +299,7 @@ def test_drafts_survive_a_reload_and_the_next_judge_sees_none(expo, phone, shots
 
     page.goto("/judge")
     page.get_by_role("button", name="Sign out of this phone").tap()
-    expect(page.locator(".flash")).to_have_text("You are signed out.")
+    expect(page.locator(".flash")).to_have_text("You are signed out.")  # nothing unsent: no question asked
     assert page.evaluate(DRAFTS) == []
     assert page.evaluate("() => caches.keys()") == [n for n in page.evaluate("() => caches.keys()")
                                                       if n.startswith("expo-shell-")]
@@ -350,6 +369,8 @@ def test_one_judges_queued_score_is_never_sent_under_another_judges_session(expo
 
     sign_in(page, expo, judge_index=1)  # another judge signs in on the same phone
     expect(state(page)).to_have_text("Nothing submitted yet.")
+    expect(page.locator("#others-held")).to_have_text(
+        "1 score of another judge is kept on this phone: sent when that judge signs in here again.")
     page.reload()
     expect(state(page)).to_have_text("Nothing submitted yet.")  # the first judge's sheet is not theirs
     [item] = page.evaluate(OUTBOX)
@@ -359,7 +380,7 @@ def test_one_judges_queued_score_is_never_sent_under_another_judges_session(expo
     expect(page.locator("fieldset.criterion input:checked")).to_have_count(0)  # nor are its picks shown
 
     sign_in(page, expo, judge_index=0)  # the first judge's new badge: the kept sheet goes, as theirs
-    expect(state(page)).to_have_text("Saved: every score you submitted is on the server.")
+    expect(state(page)).to_have_text("Saved: every score you submitted is on the server.", timeout=25_000)
     assert sorted(values_of(expo, 0, 10)["values"].values()) == [2, 3, 4, 5]
     assert sheets(expo, 1, 10) == []
 
@@ -376,8 +397,43 @@ def test_a_new_release_replaces_the_cached_pages(expo, phone):
         page.evaluate("() => navigator.serviceWorker.getRegistration().then(r => r.update())")
         page.reload()
         ready_offline(page)
-        until(page, "() => caches.keys().then(k => k.length === 2 && k.every(n => n.endsWith('-0000feedbeef0000')))")
+        try:
+            until(page, "() => caches.keys().then(k => k.length === 2 && k.every(n => n.endsWith('-0000feedbeef0000')))", 15)
+        except AssertionError:
+            raise AssertionError(page.evaluate("() => caches.keys()"))
         pages = page.evaluate("() => caches.open('expo-pages-0000feedbeef0000').then(c => c.keys()).then(k => k.length)")
         assert pages == 13  # the judge home and the 12 forms, cached again by the new worker
     finally:
         expo.app.extensions["expo_release"] = old
+
+
+def test_signing_out_with_an_unsent_score_warns_first(expo, phone, network):
+    page, criteria = phone, rubric(expo)
+    sign_in(page, expo, judge_index=2)
+    ready_offline(page)
+    page.goto(expo.team_link(5))
+    pick_all(page, criteria, [2, 2, 3, 3])
+    with expo.app.app_context():  # scoring closes: the sheet is kept on the phone with the reason
+        from expo_app.extensions import db
+        from expo_app.models import Event
+
+        db.session.get(Event, expo.event_id).scoring_state = "closed"
+        db.session.commit()
+    try:
+        tap_submit(page)
+        expect(state(page)).to_have_text(
+            "Not saved: Scoring is closed right now. Your score was not saved: ask the organisers' desk.")
+        page.goto("/judge")
+        page.get_by_role("button", name="Sign out of this phone").tap()
+        expect(page.locator("#phone-notice")).to_have_text(
+            "1 score is not sent yet: they stay on this phone and are sent when you sign in here again with your "
+            "badge. Tap Sign out again to sign out anyway.")
+        expect(page).to_have_url(expo.base_url + "/judge")
+        page.get_by_role("button", name="Sign out of this phone").tap()
+        expect(page.locator(".flash")).to_have_text("You are signed out.")
+        [item] = page.evaluate(OUTBOX)
+        assert item["state"] == "refused"  # kept, not lost
+    finally:
+        with expo.app.app_context():
+            db.session.get(Event, expo.event_id).scoring_state = "open"
+            db.session.commit()

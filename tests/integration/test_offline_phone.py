@@ -183,3 +183,31 @@ def test_the_scoring_page_with_everything_it_loads_stays_under_40_kb_gzipped():
                      "/static/favicon.svg"]
     assert foreign == []  # nothing from another host
     assert sum(gz for _w, _r, gz in rows) < 40 * 1024
+
+
+def test_a_sheet_queued_by_another_judge_is_never_saved_under_this_one(app, client, judge_a):
+    answer = client.post(_team_url(app, judge_a), data=full_sheet(app, judge_a["event"], 4,
+                                                                  judge_id=str(judge_a["judges"][1])),
+                         headers={**JSON, "Idempotency-Key": "someone-else-01"})
+    assert answer.status_code == 403 and answer.json["status"] == "not_saved"
+    assert "another judge" in answer.json["reason"]
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Score.id))).scalar() == 0
+    mine = client.post(_team_url(app, judge_a), data=full_sheet(app, judge_a["event"], 4,
+                                                                judge_id=str(judge_a["judges"][0])),
+                       headers={**JSON, "Idempotency-Key": "me-myself-0001"})
+    assert mine.status_code == 200 and mine.json["status"] == "saved"
+
+
+def test_a_plain_form_save_is_not_overwritten_by_an_older_queued_phone_edit(app, client, judge_a):
+    import time
+
+    url = _team_url(app, judge_a)
+    queued_at = int(time.time() * 1000) - 60_000  # edited on the phone a minute ago, sent only now
+    client.post(url, data=full_sheet(app, judge_a["event"], 5))  # the plain form, saved just now
+    late = client.post(url, data=full_sheet(app, judge_a["event"], 2, edited_at=str(queued_at)),
+                       headers={**JSON, "Idempotency-Key": "late-phone-edit"})
+    assert late.json["status"] == "stale"
+    with app.app_context():
+        (score,) = db.session.execute(db.select(Score)).scalars().all()
+        assert {v.value for v in score.values} == {5}
