@@ -46,7 +46,14 @@ class Event(db.Model):
     venue: Mapped[str] = mapped_column(db.String(200), default="")
     scoring_state: Mapped[str] = mapped_column(db.String(10), default="draft")
     is_current: Mapped[bool] = mapped_column(default=False)
-    judges_per_team: Mapped[int] = mapped_column(default=3)
+    # k: how many judges each team should get (the assignment plan aims for it).
+    judges_per_team: Mapped[int] = mapped_column(default=4)
+    # The hall: tables in rows of this many (numbered back and forth), or None for one line; a
+    # team's own position (pos_x, pos_y, from the organiser's layout CSV) overrides it.
+    tables_per_row: Mapped[int | None]
+    # The assignment plan in force: when it was made, and its seed (a plan is deterministic per seed).
+    planned_at: Mapped[datetime | None]
+    plan_seed: Mapped[int | None]
     # Printed matter: the paper in the organisers' printer, and who signs the certificates.
     paper_size: Mapped[str] = mapped_column(db.String(10), default="A4")
     instructor_name: Mapped[str] = mapped_column(db.String(120), default="")
@@ -141,6 +148,14 @@ class Team(db.Model):
     # reissuing bumps the version; withdrawing switches every version off.
     feedback_version: Mapped[int] = mapped_column(default=1)
     feedback_revoked_at: Mapped[datetime | None]
+    # Companies the team works with (sponsors, clients), separated by ";": a judge from one of them
+    # has a conflict of interest.
+    companies: Mapped[str] = mapped_column(db.String(300), default="")
+    # Where the table stands in the hall (any unit), from the organiser's layout; None: by number.
+    pos_x: Mapped[float | None]
+    pos_y: Mapped[float | None]
+    # The organiser brought back a team that judges had marked absent: marks before this time no longer count.
+    absent_cleared_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="teams")
@@ -182,11 +197,46 @@ class Judge(db.Model):
     token_version: Mapped[int] = mapped_column(default=1)
     revoked_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
+    # False while the judge is not in the hall (late, or left): re-planning gives their unscored teams away.
+    available: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="judges")
 
     __table_args__ = (UniqueConstraint("event_id", "email"),)
+
+
+class JudgeConflict(db.Model):
+    """A judge–team pair the organiser marked as a conflict of interest (beyond company matches)."""
+
+    __tablename__ = "judge_conflict"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("judge.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    judge: Mapped[Judge] = relationship()
+    team: Mapped[Team] = relationship()
+
+    __table_args__ = (UniqueConstraint("judge_id", "team_id"),)
+
+
+class Assignment(db.Model):
+    """One line of the plan: the judge visits the team, as stop number `position` of their list."""
+
+    __tablename__ = "assignment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("judge.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    judge: Mapped[Judge] = relationship()
+    team: Mapped[Team] = relationship()
+
+    __table_args__ = (UniqueConstraint("judge_id", "team_id"),)
 
 
 class JudgeSignIn(db.Model):
