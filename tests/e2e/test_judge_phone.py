@@ -237,3 +237,22 @@ def test_the_submit_bar_counts_picks_and_stays_within_reach(phone, expo, shots_d
     phone.screenshot(path=str(shots_dir / "submit-bar.png"))
     phone.get_by_label("Team absent: nobody was at the table").check()
     expect(bar.locator("#picked")).to_have_text("No levels needed: team absent")
+
+
+def test_the_judge_pages_fit_a_360_px_screen(chromium, expo, shots_dir):
+    """The smallest phones in use: nothing scrolls sideways and the submit bar keeps its buttons on screen."""
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                                   base_url=expo.base_url)
+    try:
+        page = context.new_page()
+        sign_in(page, expo, judge_index=3)
+        for url in ("/judge", expo.team_link(3)):
+            page.goto(url)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
+        bar = page.locator(".submit-bar")
+        for part in (bar.locator("#sync-state"), bar.locator("#picked"), bar.get_by_role("button", name="Submit score")):
+            box = part.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 360 and box["y"] + box["height"] <= 740
+        page.screenshot(path=str(shots_dir / "score-form-360.png"))
+    finally:
+        context.close()
