@@ -43,7 +43,7 @@ def create_app(config=None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
-    from . import admin, auth, documents, judging, public, results
+    from . import admin, assignments, auth, documents, judging, public, results
     from .documents.views import bp as documents_bp
 
     app.register_blueprint(auth.bp)
@@ -52,6 +52,7 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(results.bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(assignments.bp)
     _register_request_hooks(app)
     _register_template_filters(app)
     documents.init_app(app)

@@ -124,13 +124,18 @@ def _import(parse, apply, file, event_selector, noun):
     try:
         added, updated = apply(event, parse(Path(file).read_bytes()))
     except CsvImportError as exc:
-        db.session.rollback()
-        click.echo(f"Nothing was imported from {file}:", err=True)
-        for message in exc.errors:
-            click.echo(f"  {message}", err=True)
-        raise SystemExit(1) from None
+        _refuse_file(file, exc)
     db.session.commit()
     click.echo(f"Imported {noun} into {event.name}: {added} added, {updated} updated.")
+
+
+def _refuse_file(file, exc) -> None:
+    """A file refused as a whole: roll back, list every problem (each names its line), exit 1."""
+    db.session.rollback()
+    click.echo(f"Nothing was imported from {file}:", err=True)
+    for message in exc.errors:
+        click.echo(f"  {message}", err=True)
+    raise SystemExit(1) from None
 
 
 @click.command("import-teams")
@@ -330,7 +335,67 @@ def import_event(file):
                "The teams' table QR codes are unchanged.")
 
 
-COMMANDS = [export_event, import_event, export_grades, print_documents, rank, init_db, create_admin, seed_demo, sign_in_info, import_teams, import_judges, judge_links, team_links,
+@click.command("assign")
+@click.option("--per-team", "per_team", type=click.IntRange(min=1), default=None,
+              help="Judges per team (k); default: the event's setting.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="The same seed gives the same plan.")
+@click.option("--new", "new", is_flag=True, help="Start over instead of keeping the plan in force where it holds.")
+@event_option
+@with_appcontext
+def assign(per_team, seed, new, event_selector):
+    """Plan which judges visit which teams (scored visits always stay), and print the figures."""
+    from .actions import OperationError
+    from .assignments.operations import make_plan
+
+    event = _event(event_selector)
+    try:
+        plan = make_plan(event, k=per_team, seed=seed, replan=not new and event.planned_at is not None)
+    except OperationError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    s = plan.summary()
+    names = {t.id: f"table {t.table_number} ({t.name})" for t in event.teams}
+    click.echo(f"Planned {event.name}: {s['teams']} teams, {s['judges']} judges, k = {s['k']}.")
+    click.echo(f"  judges per team {s['min_per_team']}-{s['max_per_team']}, teams per judge "
+               f"{s['min_load']}-{s['max_load']}, connectivity {s['connectivity']:.3f} "
+               f"({s['components']} part{'s' if s['components'] != 1 else ''}), mean walk {s['mean_walk']:.1f}"
+               + (f", {s['changed']} visits changed" if plan.changed else ""))
+    for short in plan.shortfalls:
+        click.echo(f"  {names[short.team]}: {short.judges} of {short.wanted} judges, because {short.reason}.")
+    for note in plan.notes:
+        click.echo(f"  {note}")
+
+
+@click.command("export-assignments")
+@event_option
+@output_option
+@with_appcontext
+def export_assignments(event_selector, output):
+    """The plan as CSV: judge (e-mail), team (table number), order."""
+    from .assignments.operations import export_csv
+
+    _emit(export_csv(_event(event_selector)), output)
+
+
+@click.command("import-assignments")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@event_option
+@with_appcontext
+def import_assignments(file, event_selector):
+    """Replace the plan with one made by hand (judge,team,order), all or nothing."""
+    from .assignments.operations import AssignmentImportError, import_csv
+
+    event = _event(event_selector)
+    try:
+        count = import_csv(event, Path(file).read_bytes())
+    except AssignmentImportError as exc:
+        _refuse_file(file, exc)
+    db.session.commit()
+    click.echo(f"Imported the plan of {event.name}: {count} visits.")
+
+
+COMMANDS = [assign, export_assignments, import_assignments, export_event, import_event, export_grades, print_documents, rank, init_db, create_admin, seed_demo, sign_in_info, import_teams, import_judges, judge_links, team_links,
             export_scores]
 
 

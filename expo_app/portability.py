@@ -20,11 +20,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .actions import OperationError
 from .extensions import db
-from .models import (Award, AwardCategory, Certificate, Criterion, CriterionLevel, Event, Judge, RankingSnapshot, Score,
-                     ScoreAudit, ScoreValue, Team, TeamMember)
+from .models import (Assignment, Award, AwardCategory, Certificate, Criterion, CriterionLevel, Event, Judge,
+                     JudgeConflict, RankingSnapshot, Score, ScoreAudit, ScoreValue, Team, TeamMember)
 
 FORMAT = "expo-judge-event"
-SCHEMA = 6  # the migration the file's shape matches (migrations/versions/0006_...)
+SCHEMA = 7  # the migration the file's shape matches (migrations/versions/0007_...)
+OLDEST_SCHEMA = 6  # schema 6 files (before the assignment plan) still import: the plan is empty
 
 
 class EventFileError(OperationError):
@@ -60,6 +61,8 @@ def export_event(event: Event) -> dict[str, Any]:
                                .order_by(ScoreAudit.changed_at, ScoreAudit.id)).scalars().all()
     snapshot = db.session.execute(db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar()
     certificates = db.session.execute(db.select(Certificate).where(Certificate.event_id == event.id)).scalars().all()
+    conflicts = db.session.execute(db.select(JudgeConflict).where(JudgeConflict.event_id == event.id)).scalars().all()
+    assignments = db.session.execute(db.select(Assignment).where(Assignment.event_id == event.id)).scalars().all()
     certificates.sort(key=lambda c: (c.kind, _map_subject(c.subject, category_key), member_key.get(c.member_id, ""),
                                      c.issue, c.recipient, c.issued_at))
     return {
@@ -73,6 +76,7 @@ def export_event(event: Event) -> dict[str, Any]:
             "instructor_title": event.instructor_title, "grade_scale": event.grade_scale,
             "feedback_released_at": _dt(event.feedback_released_at), "feedback_named": event.feedback_named,
             "awards_finalised_at": _dt(event.awards_finalised_at), "created_at": _dt(event.created_at),
+            "tables_per_row": event.tables_per_row, "planned_at": _dt(event.planned_at), "plan_seed": event.plan_seed,
         },
         "criteria": [{"key": criterion_key[c.id], "name": c.name, "description": c.description, "weight": c.weight,
                       "scale_min": c.scale_min, "scale_max": c.scale_max, "position": c.position,
@@ -80,13 +84,16 @@ def export_event(event: Event) -> dict[str, Any]:
                      for c in criteria],
         "teams": [{"key": team_key[t.id], "name": t.name, "project": t.project, "table_number": t.table_number,
                    "code": t.code, "feedback_revoked_at": _dt(t.feedback_revoked_at),
-                   "created_at": _dt(t.created_at),
+                   "created_at": _dt(t.created_at), "companies": t.companies, "pos_x": t.pos_x, "pos_y": t.pos_y,
+                   "absent_cleared_at": _dt(t.absent_cleared_at),
                    "members": [{"key": member_key[m.id], "name": m.name, "email": m.email, "student_id": m.student_id,
                                 "present": m.present} for m in t.members]}
                   for t in teams],
         "judges": [{"key": judge_key[j.id], "name": j.name, "email": j.email, "affiliation": j.affiliation,
                     "revoked_at": _dt(j.revoked_at), "last_seen_at": _dt(j.last_seen_at),
-                    "created_at": _dt(j.created_at)} for j in judges],
+                    "created_at": _dt(j.created_at), "available": j.available} for j in judges],
+        "conflicts": sorted([judge_key[c.judge_id], team_key[c.team_id]] for c in conflicts),
+        "assignments": sorted([judge_key[a.judge_id], team_key[a.team_id], a.position] for a in assignments),
         "scores": [{"key": score_key[s.id], "judge": judge_key[s.judge_id], "team": team_key[s.team_id],
                     "values": {criterion_key[v.criterion_id]: v.value
                                for v in sorted(s.values, key=lambda v: criterion_key[v.criterion_id])},
@@ -149,8 +156,9 @@ def read_event_file(text: str) -> dict:
     if schema > SCHEMA:
         raise EventFileError(f"The file was exported by a newer Expo Judge (schema {schema}; this one reads up to "
                              f"{SCHEMA}). Upgrade this installation first.")
-    if schema < SCHEMA:
-        raise EventFileError(f"The file is from schema {schema}; this version reads schema {SCHEMA} files only.")
+    if schema < OLDEST_SCHEMA:
+        raise EventFileError(f"The file is from schema {schema}; this version reads schema {OLDEST_SCHEMA} to "
+                             f"{SCHEMA} files only.")
     return data
 
 
@@ -221,7 +229,8 @@ def _import(data: dict) -> Event:
                   instructor_name=e["instructor_name"], instructor_title=e["instructor_title"],
                   grade_scale=e["grade_scale"], feedback_released_at=_read_dt(e["feedback_released_at"]),
                   feedback_named=e["feedback_named"], awards_finalised_at=_read_dt(e["awards_finalised_at"]),
-                  created_at=_read_dt(e["created_at"]),
+                  created_at=_read_dt(e["created_at"]), tables_per_row=e.get("tables_per_row"),
+                  planned_at=_read_dt(e.get("planned_at")), plan_seed=e.get("plan_seed"),
                   is_current=db.session.execute(db.select(Event.id).where(Event.is_current.is_(True))).first() is None)
     db.session.add(event)
     criteria = {}
@@ -234,7 +243,9 @@ def _import(data: dict) -> Event:
     for t in data["teams"]:
         team = teams[t["key"]] = Team(event=event, name=t["name"], project=t["project"], table_number=t["table_number"],
                                       code=t["code"], created_at=_read_dt(t["created_at"]),
-                                      feedback_revoked_at=_read_dt(t["feedback_revoked_at"]))
+                                      feedback_revoked_at=_read_dt(t["feedback_revoked_at"]),
+                                      companies=t.get("companies", ""), pos_x=t.get("pos_x"), pos_y=t.get("pos_y"),
+                                      absent_cleared_at=_read_dt(t.get("absent_cleared_at")))
         for m in t["members"]:
             members[m["key"]] = TeamMember(team=team, name=m["name"], email=m["email"], student_id=m["student_id"],
                                            present=m["present"])
@@ -242,9 +253,13 @@ def _import(data: dict) -> Event:
     for j in data["judges"]:
         judges[j["key"]] = Judge(event=event, name=j["name"], email=j["email"], affiliation=j["affiliation"],
                                  last_seen_at=_read_dt(j["last_seen_at"]), created_at=_read_dt(j["created_at"]),
-                                 revoked_at=_read_dt(j["revoked_at"]))
+                                 revoked_at=_read_dt(j["revoked_at"]), available=j.get("available", True))
     db.session.add_all([*criteria.values(), *teams.values(), *judges.values()])
     db.session.flush()
+    for judge_key_, team_key_ in data.get("conflicts", []):
+        db.session.add(JudgeConflict(event_id=event.id, judge=judges[judge_key_], team=teams[team_key_]))
+    for judge_key_, team_key_, position in data.get("assignments", []):
+        db.session.add(Assignment(event_id=event.id, judge=judges[judge_key_], team=teams[team_key_], position=position))
     scores = {}
     for s in data["scores"]:
         scores[s["key"]] = Score(

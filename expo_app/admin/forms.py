@@ -64,6 +64,8 @@ class TeamForm(FlaskForm):
                                                             NumberRange(min=1, max=100000)])
     members = TextAreaField("Members", validators=[Optional(), Length(max=8000)],
                             description="One per line: Name <email>, optionally followed by the student id")
+    companies = StringField("Companies the team works with", validators=[Optional(), Length(max=300)],
+                            description="Sponsors or clients, separated by ';'. Judges from them are never sent to this team.")
     submit = SubmitField("Save team")
 
 

@@ -186,7 +186,7 @@ def parse_members(text: str) -> list[MemberRow]:
 
 
 def save_team(event: Event, team: Team | None, *, name: str, project: str, table_number: int,
-              members: list[tuple[str, str]]) -> Team:
+              members: list[tuple[str, str]], companies: str | None = None) -> Team:
     """Add or edit a team; names and table numbers are unique within the event."""
     name = name.strip()
     for other in event.teams:
@@ -200,6 +200,8 @@ def save_team(event: Event, team: Team | None, *, name: str, project: str, table
         team = Team(event=event)
         db.session.add(team)
     team.name, team.project, team.table_number = name, project.strip(), table_number
+    if companies is not None:
+        team.companies = "; ".join(part.strip() for part in companies.replace(",", ";").split(";") if part.strip())
     _set_members(team, members, replace=True)
     db.session.flush()
     return team

@@ -175,6 +175,7 @@ def teams(event_id):
         try:
             members = ops.parse_members(form.members.data)
             team = ops.save_team(event, None, name=form.name.data, project=form.project.data or "",
+                                 companies=form.companies.data or "",
                                  table_number=form.table_number.data, members=members)
         except OperationError as exc:
             form.form_errors.append(str(exc))
@@ -197,6 +198,7 @@ def edit_team(team_id):
         try:
             members = ops.parse_members(form.members.data)
             ops.save_team(team.event, team, name=form.name.data, project=form.project.data or "",
+                          companies=form.companies.data or "",
                           table_number=form.table_number.data, members=members)
         except OperationError as exc:
             form.form_errors.append(str(exc))

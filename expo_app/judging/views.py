@@ -8,6 +8,7 @@ from flask import (abort, current_app, flash, jsonify, redirect, render_template
                    url_for)
 from flask_wtf.csrf import generate_csrf
 
+from ..assignments.operations import judge_route
 from ..auth.forms import SignOutForm
 from ..auth.session import current_admin, current_judge, judge_required, judging_ended_for_session
 from ..extensions import db
@@ -81,9 +82,8 @@ def landing():
 def home():
     judge = current_judge()
     progress = judge_progress(judge)
-    next_team = next((team for team, score in progress if score is None), None)
     done = sum(1 for _team, score in progress if score is not None)
-    return render_template("judging/home.html", judge=judge, progress=progress, next_team=next_team,
+    return render_template("judging/home.html", judge=judge, progress=progress, route=judge_route(judge),
                            done=done, sign_out_form=SignOutForm())
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..extensions import db
-from ..models import Event, Judge, RankingSnapshot, Score, ScoreAudit, ScoreValue, Team, utcnow
+from ..models import Assignment, Event, Judge, RankingSnapshot, Score, ScoreAudit, ScoreValue, Team, utcnow
 from ..scoring import analyse, rank_teams
 from ..scoring.alerts import Alert, coverage_alerts, disagreement_alerts
 from ..scoring.awards import suggest_awards
@@ -63,10 +63,11 @@ def dashboard_version(event: Event) -> str:
     audit = db.session.execute(db.select(db.func.count(ScoreAudit.id), db.func.max(ScoreAudit.id))
                                .where(ScoreAudit.event_id == event.id)).one()
     seen = db.session.execute(db.select(db.func.max(Judge.last_seen_at)).where(Judge.event_id == event.id)).scalar()
-    parts = [event.id, event.scoring_state, event.judges_per_team, audit[0], audit[1], seen,
+    plan = db.session.execute(db.select(db.func.count(Assignment.id)).where(Assignment.event_id == event.id)).scalar()
+    parts = [event.id, event.scoring_state, event.judges_per_team, audit[0], audit[1], seen, event.planned_at, plan,
              [(c.id, c.name, c.weight, c.scale_min, c.scale_max) for c in event.criteria],
-             [(t.id, t.name, t.table_number) for t in event.teams],
-             [(j.id, j.name, j.revoked_at) for j in event.judges]]
+             [(t.id, t.name, t.table_number, t.absent_cleared_at) for t in event.teams],
+             [(j.id, j.name, j.revoked_at, j.available) for j in event.judges]]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
 
 
@@ -76,6 +77,8 @@ class TeamCoverage:
     rated: int
     absent: int
     conflicts: int
+    planned: int = 0  # judges the assignment plan sends (0: no plan)
+    dropped: bool = False  # marked absent by enough judges: no longer suggested
 
 
 @dataclass
@@ -103,6 +106,7 @@ class Dashboard:
     sheets: int = 0
     generated_at: datetime | None = None
     notes: list[str] = field(default_factory=list)
+    plan: object | None = None  # the assignment plan's figures (scoring.assignment.Plan), None without a plan
 
 
 def build_dashboard(event: Event, version: str) -> Dashboard:
@@ -124,8 +128,13 @@ def build_dashboard(event: Event, version: str) -> Dashboard:
         jc = judge_counts[judge_id]
         jc[kind] += 1
         jc[3] = max(jc[3], updated_at) if jc[3] else updated_at
-    coverage = sorted((TeamCoverage(t, *counts[t.id]) for t in event.teams),
-                      key=lambda c: (c.rated, c.team.table_number))
+    from ..assignments.operations import absent_team_ids, current_plan
+
+    plan = current_plan(event)
+    dropped = absent_team_ids(event)
+    planned = {t: len(js) for t, js in plan.per_team.items()} if plan else {}
+    coverage = sorted((TeamCoverage(t, *counts[t.id], planned=planned.get(t.id, 0), dropped=t.id in dropped)
+                       for t in event.teams), key=lambda c: (c.rated, c.team.table_number))
     diagnostics = {data.judges[d.judge].id: d for d in (result.judges if result else [])}
     judges = []
     for j in event.judges:
@@ -144,7 +153,7 @@ def build_dashboard(event: Event, version: str) -> Dashboard:
                      coverage=coverage, judges=judges, alerts=alerts,
                      reliability=result.reliability if result else None,
                      components=len(result.components) if result else 0,
-                     sheets=sum(c.rated for c in coverage), generated_at=utcnow())
+                     sheets=sum(c.rated for c in coverage), generated_at=utcnow(), plan=plan)
 
 
 def award_suggestions(event: Event) -> dict[int, object]:

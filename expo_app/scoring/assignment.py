@@ -261,9 +261,30 @@ def plan_assignments(teams: Sequence[PlanTeam], judges: Sequence[PlanJudge], k: 
         path = order_walk(sorted(todo, key=lambda t: (team_by[t].table, str(t))), where, start)
         lists[j] = sorted(scored, key=lambda t: (team_by[t].table, str(t))) + path
         walk[j] = walk_length(path, where)
+    return measure_plan(teams, judges, k, lists, marked=marked, done=fixed, positions=positions, previous=previous)
+
+
+def measure_plan(teams: Sequence[PlanTeam], judges: Sequence[PlanJudge], k: int,
+                 lists: Mapping[Hashable, Sequence[Hashable]], *, marked: Iterable[tuple[Hashable, Hashable]] = (),
+                 done: Iterable[tuple[Hashable, Hashable]] = (), positions: Mapping[int, Position] | None = None,
+                 previous: Mapping[Hashable, Sequence[Hashable]] | None = None) -> Plan:
+    """The figures of a plan, made here or by hand: coverage with the reason for every team short of
+    k, loads, connectivity, and each judge's walk through the teams not yet scored."""
+    marked, done = set(marked), set(done)
+    present = [t for t in teams if not t.absent]
+    active = [j for j in sorted(judges, key=lambda j: str(j.id)) if j.available]
+    allowed = {(j.id, t.id) for j in active for t in present if not conflicted(j, t, marked)}
+    lists = {j: list(ts) for j, ts in lists.items()}
+    on_team: dict[Hashable, set] = defaultdict(set)
+    for j, ts in lists.items():
+        for t in ts:
+            on_team[t].add(j)
+    where = _positions(teams, positions)
+    walk = {j: walk_length([t for t in ts if (j, t) not in done and t in where], where) for j, ts in lists.items()}
     per_team = {t.id: sorted(on_team[t.id], key=str) for t in present}
-    pairs = [(j, t) for j, ts in lists.items() for t in ts if t in per_team]
-    connectivity, components = algebraic_connectivity(pairs)
+    connectivity, components = algebraic_connectivity([(j, t) for j, ts in lists.items() for t in ts if t in per_team])
+    total = sum(max(k, len(on_team[t.id])) for t in present)
+    cap = math.ceil(total / len(active)) if active else 0
     shortfalls = [Shortfall(t.id, len(on_team[t.id]), k, _why_short(t, active, allowed, on_team, k, cap))
                   for t in present if len(on_team[t.id]) < k]
     changed = 0
@@ -335,6 +356,11 @@ def _why_short(team, active, allowed, on_team, k, cap) -> str:
         conflicts = len(active) - len(free)
         return (f"{conflicts} of the {len(active)} available judges have a conflict with this team, "
                 f"which leaves {len(free)}")
+    loads = Counter(j for js in on_team.values() for j in js)
+    room = [j for j in free if j not in on_team[team.id] and loads[j] < cap]
+    if room:
+        return (f"the plan leaves it short although {len(room)} judges without a conflict could still go "
+                "(a plan made by hand, or made before judges were added): re-plan to fill it")
     return (f"the {len(free)} judges without a conflict are full ({cap} teams each) with teams that only "
             "they can take")
 

@@ -4,7 +4,7 @@ import pytest
 from expo_app.documents.batches import build_batch
 from expo_app.extensions import db
 from expo_app.judging.operations import SheetInput, submit_score
-from expo_app.models import Criterion, Event, Judge, Score, Team
+from expo_app.models import Criterion, Event, Judge, JudgeConflict, Score, Team
 from tests.conftest import AuthActions, full_sheet, team_code
 
 ROLES = ["anonymous", "judge_a", "judge_b", "admin"]
@@ -88,6 +88,17 @@ MATRIX = {
     "public.team_feedback_page": ("GET", [200, 200, 200, 200]),
     # Before the release and the final awards (as here) no certificate is served, to anyone.
     "public.team_certificate_pdf": ("GET", [404, 404, 404, 404]),
+    "assignments.plan": ADMIN_GET,
+    # An empty form: the page comes back with the reasons (422), nothing planned.
+    "assignments.make_plan": ("POST", [LOGIN, LOGIN, LOGIN, 422]),
+    "assignments.export_csv": ADMIN_GET,
+    "assignments.import_csv": ADMIN_POST,
+    "assignments.layout": ADMIN_POST,
+    "assignments.import_layout": ADMIN_POST,
+    "assignments.mark_conflict": ADMIN_POST,
+    "assignments.unmark_conflict": ADMIN_POST,
+    "assignments.availability": ADMIN_POST,
+    "assignments.bring_back": ADMIN_POST,
 }
 
 
@@ -116,13 +127,16 @@ def world(app, demo):
 
         team_token = feedback_token(event.teams[0])
         score_id = db.session.execute(db.select(Score.id)).scalar()
+        conflict = JudgeConflict(event_id=event.id, judge_id=demo["judges"][1], team_id=demo["teams"][1])
+        db.session.add(conflict)
         db.session.commit()
+        conflict_id = conflict.id
     return {
         "event_id": demo["event"], "team_id": demo["teams"][0], "judge_id": demo["judges"][0],
         "criterion_id": demo["criteria"][0], "category_id": event_categories[0], "code": team_code(app, demo["teams"][0]),
         "token": AuthActions(app, None).judge_path(demo["judges"][0])[3:], "filename": "app.css", "spare": spare,
         "kind": "placards", "certificate_id": certificate["id"], "certificate_code": certificate["code"],
-        "member_id": member_id, "team_token": team_token, "score_id": score_id,
+        "member_id": member_id, "team_token": team_token, "score_id": score_id, "conflict_id": conflict_id,
     }
 
 

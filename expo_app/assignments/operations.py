@@ -1,0 +1,329 @@
+"""The assignment plan of an event, in the database: making it, re-planning, import and export, and
+each judge's route. The maths is expo_app.scoring.assignment; here it meets the ORM. Operations
+change ORM objects and flush; the caller commits once."""
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ..actions import OperationError
+from ..extensions import db
+from ..models import Assignment, Event, Judge, JudgeConflict, Score, Team, utcnow
+from ..scoring.assignment import (Plan, PlanJudge, PlanTeam, conflicted, line_layout, measure_plan, plan_assignments,
+                                  rows_layout, split_companies)
+from ..scoring.csvio import to_csv
+
+ABSENT_MARKS = 2  # independent "team absent" sheets that take a team out of the suggestions
+
+
+class AssignmentImportError(ValueError):
+    """The file cannot be imported; `errors` lists every problem, each naming its line."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def absent_marks(event: Event) -> dict[int, int]:
+    """Team id -> judges who marked the team absent since the organiser last brought it back."""
+    rows = db.session.execute(
+        db.select(Score.team_id, Score.judge_id, Score.updated_at, Team.absent_cleared_at)
+        .join(Team, Team.id == Score.team_id)
+        .where(Team.event_id == event.id, Score.absent.is_(True))).all()
+    marks: dict[int, set] = defaultdict(set)
+    for team_id, judge_id, when, cleared in rows:
+        if cleared is None or when > cleared:
+            marks[team_id].add(judge_id)
+    return {team_id: len(judges) for team_id, judges in marks.items()}
+
+
+def absent_team_ids(event: Event) -> set[int]:
+    return {team_id for team_id, n in absent_marks(event).items() if n >= ABSENT_MARKS}
+
+
+def marked_conflicts(event: Event) -> set[tuple[int, int]]:
+    return set(db.session.execute(db.select(JudgeConflict.judge_id, JudgeConflict.team_id)
+                                  .where(JudgeConflict.event_id == event.id)).all())
+
+
+def scored_pairs(event: Event) -> set[tuple[int, int]]:
+    """(judge, team) pairs with a sheet: done work, which no plan ever moves."""
+    return set(db.session.execute(db.select(Score.judge_id, Score.team_id)
+                                  .join(Team, Team.id == Score.team_id).where(Team.event_id == event.id)).all())
+
+
+def saved_lists(event: Event) -> dict[int, list[int]]:
+    """The plan in force: judge id -> team ids in visiting order."""
+    lists: dict[int, list[int]] = defaultdict(list)
+    for judge_id, team_id in db.session.execute(
+            db.select(Assignment.judge_id, Assignment.team_id).where(Assignment.event_id == event.id)
+            .order_by(Assignment.judge_id, Assignment.position)).all():
+        lists[judge_id].append(team_id)
+    return dict(lists)
+
+
+def positions(event: Event) -> dict[int, tuple[float, float]]:
+    """Table number -> position in the hall: the organiser's layout, else rows, else one line."""
+    tables = [t.table_number for t in event.teams]
+    base = rows_layout(tables, event.tables_per_row) if event.tables_per_row else line_layout(tables)
+    for team in event.teams:
+        if team.pos_x is not None and team.pos_y is not None:
+            base[team.table_number] = (team.pos_x, team.pos_y)
+    return base
+
+
+def plan_inputs(event: Event):
+    absent = absent_team_ids(event)
+    teams = [PlanTeam(t.id, t.table_number, split_companies(t.companies), absent=t.id in absent) for t in event.teams]
+    judges = [PlanJudge(j.id, j.affiliation or "", available=j.available and j.revoked_at is None) for j in event.judges]
+    return teams, judges
+
+
+def compute_plan(event: Event, *, k: int | None = None, seed: int | None = None, replan: bool = False) -> Plan:
+    """The plan the event would get now (nothing saved). `replan`: keep the plan in force where it holds."""
+    teams, judges = plan_inputs(event)
+    seed = seed if seed is not None else (event.plan_seed or 0)
+    return plan_assignments(teams, judges, k or event.judges_per_team, seed=seed, marked=marked_conflicts(event),
+                            done=scored_pairs(event), previous=saved_lists(event) if replan else None,
+                            positions=positions(event))
+
+
+def save_plan(event: Event, plan: Plan, seed: int | None) -> None:
+    db.session.execute(db.delete(Assignment).where(Assignment.event_id == event.id))
+    for judge_id, team_ids in plan.lists.items():
+        for position, team_id in enumerate(team_ids, start=1):
+            db.session.add(Assignment(event_id=event.id, judge_id=judge_id, team_id=team_id, position=position))
+    event.planned_at = utcnow()
+    event.plan_seed = seed
+    event.judges_per_team = plan.k
+    db.session.flush()
+
+
+def make_plan(event: Event, *, k: int | None = None, seed: int | None = None, replan: bool = False) -> Plan:
+    """Make (or re-make) the event's plan and save it. Scored pairs always stay."""
+    if k is not None and k < 1:
+        raise OperationError("Judges per team must be at least 1.")
+    if not event.teams or not event.judges:
+        raise OperationError("Add teams and judges before planning who visits whom.")
+    seed = seed if seed is not None else (event.plan_seed if replan and event.plan_seed is not None else 0)
+    plan = compute_plan(event, k=k, seed=seed, replan=replan)
+    save_plan(event, plan, seed)
+    return plan
+
+
+def current_plan(event: Event) -> Plan | None:
+    """The plan in force with its figures (coverage and why a team is short, loads, connectivity,
+    walks), or None when there is none."""
+    lists = saved_lists(event)
+    if not lists:
+        return None
+    teams, judges = plan_inputs(event)
+    return measure_plan(teams, judges, event.judges_per_team, lists, marked=marked_conflicts(event),
+                        done=scored_pairs(event), positions=positions(event))
+
+
+# ------------------------------------------------------------------------------ import and export
+
+def export_csv(event: Event) -> str:
+    """The plan as `judge,team,order`: the judge's e-mail, the team's table number, the stop number."""
+    rows = db.session.execute(
+        db.select(Judge.email, Team.table_number, Assignment.position)
+        .join(Judge, Judge.id == Assignment.judge_id).join(Team, Team.id == Assignment.team_id)
+        .where(Assignment.event_id == event.id).order_by(Judge.email, Assignment.position)).all()
+    return to_csv(["judge", "team", "order"], rows)
+
+
+@dataclass(frozen=True)
+class _Line:
+    line: int
+    judge: Judge
+    team: Team
+    order: int
+
+
+def import_csv(event: Event, data: bytes | str) -> int:
+    """Replace the plan with one planned by hand (`judge,team,order`; judge by e-mail or exact name,
+    team by table number or exact name). All or nothing; every error names its line."""
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text))
+    errors: list[str] = []
+    header = next(reader, None)
+    if header is None or [h.strip().lower() for h in header][:3] != ["judge", "team", "order"]:
+        raise AssignmentImportError(["Line 1: the header must be judge,team,order."])
+    judges_by = {j.email.lower(): j for j in event.judges} | {j.name.casefold(): j for j in event.judges}
+    teams_by = {str(t.table_number): t for t in event.teams} | {t.name.casefold(): t for t in event.teams}
+    marked = marked_conflicts(event)
+    lines: list[_Line] = []
+    seen_pairs: dict[tuple[int, int], int] = {}
+    seen_orders: dict[tuple[int, int], int] = {}
+    for cells in reader:
+        n = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        cells = [c.strip() for c in cells] + ["", "", ""]
+        judge = judges_by.get(cells[0].lower()) or judges_by.get(cells[0].casefold())
+        team = teams_by.get(cells[1]) or teams_by.get(cells[1].casefold())
+        problems = []
+        if judge is None:
+            problems.append(f"no judge of this event has the e-mail or name '{cells[0]}'")
+        if team is None:
+            problems.append(f"no team of this event has the table number or name '{cells[1]}'")
+        try:
+            order = int(cells[2])
+            if order < 1:
+                raise ValueError
+        except ValueError:
+            problems.append(f"order '{cells[2]}' is not a whole number of 1 or more")
+            order = 0
+        if judge and team:
+            if conflicted(PlanJudge(judge.id, judge.affiliation or ""),
+                          PlanTeam(team.id, team.table_number, split_companies(team.companies)), marked):
+                problems.append(f"{judge.name} has a conflict of interest with {team.name}")
+            if (judge.id, team.id) in seen_pairs:
+                problems.append(f"{judge.name} already visits {team.name} (line {seen_pairs[judge.id, team.id]})")
+            seen_pairs.setdefault((judge.id, team.id), n)
+        if judge and order:
+            if (judge.id, order) in seen_orders:
+                problems.append(f"{judge.name} already has stop {order} (line {seen_orders[judge.id, order]})")
+            seen_orders.setdefault((judge.id, order), n)
+        if problems:
+            errors.append(f"Line {n}: " + "; ".join(problems) + ".")
+        else:
+            lines.append(_Line(n, judge, team, order))
+    if errors:
+        raise AssignmentImportError(errors)
+    if not lines:
+        raise AssignmentImportError(["The file has no assignments after its header."])
+    db.session.execute(db.delete(Assignment).where(Assignment.event_id == event.id))
+    by_judge: dict[int, list[_Line]] = defaultdict(list)
+    for line in lines:
+        by_judge[line.judge.id].append(line)
+    for judge_id, its in by_judge.items():
+        for position, line in enumerate(sorted(its, key=lambda x: x.order), start=1):
+            db.session.add(Assignment(event_id=event.id, judge_id=judge_id, team_id=line.team.id, position=position))
+    event.planned_at, event.plan_seed = utcnow(), None
+    db.session.flush()
+    return len(lines)
+
+
+# ---------------------------------------------------------------------------------- the judge's route
+
+@dataclass(frozen=True)
+class Route:
+    """What the judge home shows: the next team, and the rest of the judge's list, in order."""
+
+    next_team: Team | None
+    remaining: list[Team]
+    planned: bool  # whether a plan is in force for this judge
+    extra: bool = False  # the list is done: the next team is one that needs judges most
+
+
+def judge_route(judge: Judge) -> Route:
+    """The judge's unscored planned teams in order (absent teams left out); when the list is done, the
+    present teams with the fewest sheets that the judge has not scored and has no conflict with."""
+    event = judge.event
+    planned = [a.team for a in db.session.execute(
+        db.select(Assignment).where(Assignment.judge_id == judge.id).order_by(Assignment.position)).scalars()]
+    done = {team_id for (team_id,) in db.session.execute(
+        db.select(Score.team_id).where(Score.judge_id == judge.id)).all()}
+    absent = absent_team_ids(event)
+    if not planned:
+        remaining = [t for t in event.teams if t.id not in done and t.id not in absent]
+        return Route(remaining[0] if remaining else None, remaining, planned=False)
+    remaining = [t for t in planned if t.id not in done and t.id not in absent]
+    if remaining:
+        return Route(remaining[0], remaining, planned=True)
+    marked = marked_conflicts(event)
+    me = PlanJudge(judge.id, judge.affiliation or "")
+    sheets = dict(db.session.execute(
+        db.select(Score.team_id, db.func.count(Score.id)).join(Team, Team.id == Score.team_id)
+        .where(Team.event_id == event.id).group_by(Score.team_id)).all())
+    wanted = [t for t in event.teams if t.id not in done and t.id not in absent
+              and not conflicted(me, PlanTeam(t.id, t.table_number, split_companies(t.companies)), marked)]
+    wanted.sort(key=lambda t: (sheets.get(t.id, 0), t.table_number))
+    return Route(wanted[0] if wanted else None, wanted[:5], planned=True, extra=True)
+
+
+# ------------------------------------------------------------------------------------ organiser actions
+
+def set_available(judge: Judge, available: bool) -> None:
+    judge.available = available
+    db.session.flush()
+
+
+def bring_back(team: Team) -> None:
+    """Absent marks so far no longer count: the team is suggested again."""
+    team.absent_cleared_at = utcnow()
+    db.session.flush()
+
+
+def mark_conflict(event: Event, judge: Judge, team: Team) -> JudgeConflict:
+    if judge.event_id != event.id or team.event_id != event.id:
+        raise OperationError("That judge or team is not in this event.")
+    existing = db.session.execute(db.select(JudgeConflict).where(
+        JudgeConflict.judge_id == judge.id, JudgeConflict.team_id == team.id)).scalar_one_or_none()
+    if existing is not None:
+        raise OperationError(f"{judge.name} is already marked as conflicted with {team.name}.")
+    conflict = JudgeConflict(event_id=event.id, judge=judge, team=team)
+    db.session.add(conflict)
+    db.session.execute(db.delete(Assignment).where(Assignment.judge_id == judge.id, Assignment.team_id == team.id))
+    rest = db.session.execute(db.select(Assignment).where(Assignment.judge_id == judge.id)
+                              .order_by(Assignment.position)).scalars().all()
+    for position, row in enumerate(rest, start=1):
+        row.position = position
+    db.session.flush()
+    return conflict
+
+
+def unmark_conflict(conflict: JudgeConflict) -> None:
+    db.session.delete(conflict)
+    db.session.flush()
+
+
+def set_layout(event: Event, tables_per_row: int | None) -> None:
+    event.tables_per_row = tables_per_row
+    db.session.flush()
+
+
+def import_layout(event: Event, data: bytes | str) -> int:
+    """Table positions from `table,x,y` (any unit, e.g. metres): all or nothing, errors by line."""
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or [h.strip().lower() for h in header][:3] != ["table", "x", "y"]:
+        raise AssignmentImportError(["Line 1: the header must be table,x,y."])
+    teams = {t.table_number: t for t in event.teams}
+    errors, found, seen = [], [], {}
+    for cells in reader:
+        n = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        cells = [c.strip() for c in cells] + ["", "", ""]
+        problems = []
+        team = teams.get(int(cells[0])) if cells[0].isdigit() else None
+        if team is None:
+            problems.append(f"no team of this event sits at table '{cells[0]}'")
+        elif team.table_number in seen:
+            problems.append(f"table {team.table_number} is already placed on line {seen[team.table_number]}")
+        try:
+            x, y = float(cells[1]), float(cells[2])
+            if not (abs(x) < 1e6 and abs(y) < 1e6):
+                raise ValueError
+        except ValueError:
+            problems.append(f"'{cells[1]}', '{cells[2]}' is not a position (two numbers)")
+            x = y = 0.0
+        if problems:
+            errors.append(f"Line {n}: " + "; ".join(problems) + ".")
+        else:
+            seen[team.table_number] = n
+            found.append((team, x, y))
+    if errors:
+        raise AssignmentImportError(errors)
+    if not found:
+        raise AssignmentImportError(["The file has no positions after its header."])
+    for team, x, y in found:
+        team.pos_x, team.pos_y = x, y
+    db.session.flush()
+    return len(found)
