@@ -6,7 +6,7 @@ PORT   ?= 5000
 export EXPO_ENV ?= development
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install install-test browser fonts db clean bench bench-bound bench-docs bench-weight
+.PHONY: run test install install-test browser fonts db clean bench bench-bound bench-docs bench-weight bench-assign
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,9 @@ bench-docs: install
 
 bench-weight: install
 	$(BIN)/python bench/page_weight.py
+
+bench-assign: install
+	$(BIN)/python bench/assignment.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
