@@ -61,6 +61,7 @@ class SimulatedExpo:
     true_quality: dict[str, float]
     judges: dict[str, SimulatedJudge]
     assignment: list[tuple[str, str]] = field(default_factory=list)
+    criterion_quality: dict[str, np.ndarray] = field(default_factory=dict)  # each team's true quality per criterion
 
     def true_ranks(self) -> dict[str, int]:
         """Each team's true rank (1 = best)."""
@@ -134,18 +135,10 @@ def simulate_expo(scenario: Scenario, seed: int) -> SimulatedExpo:
 
     pairs = assign(scenario, rng)
     rows: list[dict] = []
-    centre = (SCALE_MIN + SCALE_MAX) / 2
     for judge_i, team_i in pairs:
-        judge = judges[judge_i]
-        if judge.kind == "random":
-            values = rng.integers(SCALE_MIN, SCALE_MAX + 1, n_criteria).astype(float)
-        else:
-            impression = rng.normal(0.0, judge.impression_sd)
-            latent = (centre + judge.offset + judge.scale * criterion_quality[team_i] + impression
-                      + rng.normal(0.0, judge.noise_sd, n_criteria))
-            values = np.clip(np.rint(latent), SCALE_MIN, SCALE_MAX)
+        values = draw_sheet(judges[judge_i], criterion_quality[team_i], rng)
         for spec, value in zip(CRITERIA, values):
-            rows.append({"judge": judge.label, "team": team_label(team_i), "criterion": spec["name"],
+            rows.append({"judge": judges[judge_i].label, "team": team_label(team_i), "criterion": spec["name"],
                          "score": int(value)})
     return SimulatedExpo(
         scenario=scenario,
@@ -154,7 +147,20 @@ def simulate_expo(scenario: Scenario, seed: int) -> SimulatedExpo:
         true_quality={team_label(t): float(true_quality[t]) for t in range(scenario.n_teams)},
         judges={j.label: j for j in judges},
         assignment=[(judges[j].label, team_label(t)) for j, t in pairs],
+        criterion_quality={team_label(t): criterion_quality[t] for t in range(scenario.n_teams)},
     )
+
+
+def draw_sheet(judge: SimulatedJudge, criterion_quality: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One sheet (a whole level 1–5 per criterion) as this judge would score a team of this quality."""
+    n_criteria = len(criterion_quality)
+    if judge.kind == "random":
+        return rng.integers(SCALE_MIN, SCALE_MAX + 1, n_criteria).astype(float)
+    centre = (SCALE_MIN + SCALE_MAX) / 2
+    impression = rng.normal(0.0, judge.impression_sd)
+    latent = (centre + judge.offset + judge.scale * criterion_quality + impression
+              + rng.normal(0.0, judge.noise_sd, n_criteria))
+    return np.clip(np.rint(latent), SCALE_MIN, SCALE_MAX)
 
 
 def oracle_scores(expo: SimulatedExpo, use_noise: bool = True) -> dict[str, float]:
