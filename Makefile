@@ -6,7 +6,7 @@ PORT   ?= 5000
 export EXPO_ENV ?= development
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install install-test browser fonts db clean bench bench-bound bench-docs bench-weight bench-assign
+.PHONY: run test install install-test browser fonts db clean bench bench-bound bench-docs bench-weight bench-assign bench-routing
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,9 @@ bench-weight: install
 
 bench-assign: install
 	$(BIN)/python bench/assignment.py
+
+bench-routing: install
+	$(BIN)/python bench/routing.py --seeds 100
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -54,6 +54,9 @@ class Event(db.Model):
     # The assignment plan in force: when it was made, and its seed (a plan is deterministic per seed).
     planned_at: Mapped[datetime | None]
     plan_seed: Mapped[int | None]
+    # The judge's next team: False (default) follows the plan's order, skipping crowded tables; True
+    # picks by the value of one more score per walk (expo_app.scoring.routing; see bench/routing.py).
+    live_routing: Mapped[bool] = mapped_column(default=False)
     # Printed matter: the paper in the organisers' printer, and who signs the certificates.
     paper_size: Mapped[str] = mapped_column(db.String(10), default="A4")
     instructor_name: Mapped[str] = mapped_column(db.String(120), default="")
@@ -218,6 +221,19 @@ class JudgeConflict(db.Model):
 
     judge: Mapped[Judge] = relationship()
     team: Mapped[Team] = relationship()
+
+    __table_args__ = (UniqueConstraint("judge_id", "team_id"),)
+
+
+class TeamVisit(db.Model):
+    """A judge opened a team's scoring page (the phone says so once per visit): how crowded a table is."""
+
+    __tablename__ = "team_visit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("judge.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     __table_args__ = (UniqueConstraint("judge_id", "team_id"),)
 

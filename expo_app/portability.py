@@ -24,7 +24,7 @@ from .models import (Assignment, Award, AwardCategory, Certificate, Criterion, C
                      JudgeConflict, RankingSnapshot, Score, ScoreAudit, ScoreValue, Team, TeamMember)
 
 FORMAT = "expo-judge-event"
-SCHEMA = 7  # the migration the file's shape matches (migrations/versions/0007_...)
+SCHEMA = 8  # the migration the file's shape matches (migrations/versions/0008_...)
 OLDEST_SCHEMA = 6  # schema 6 files (before the assignment plan) still import: the plan is empty
 
 
@@ -77,6 +77,7 @@ def export_event(event: Event) -> dict[str, Any]:
             "feedback_released_at": _dt(event.feedback_released_at), "feedback_named": event.feedback_named,
             "awards_finalised_at": _dt(event.awards_finalised_at), "created_at": _dt(event.created_at),
             "tables_per_row": event.tables_per_row, "planned_at": _dt(event.planned_at), "plan_seed": event.plan_seed,
+            "live_routing": event.live_routing,
         },
         "criteria": [{"key": criterion_key[c.id], "name": c.name, "description": c.description, "weight": c.weight,
                       "scale_min": c.scale_min, "scale_max": c.scale_max, "position": c.position,
@@ -231,6 +232,7 @@ def _import(data: dict) -> Event:
                   feedback_named=e["feedback_named"], awards_finalised_at=_read_dt(e["awards_finalised_at"]),
                   created_at=_read_dt(e["created_at"]), tables_per_row=e.get("tables_per_row"),
                   planned_at=_read_dt(e.get("planned_at")), plan_seed=e.get("plan_seed"),
+                  live_routing=bool(e.get("live_routing", False)),
                   is_current=db.session.execute(db.select(Event.id).where(Event.is_current.is_(True))).first() is None)
     db.session.add(event)
     criteria = {}

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, SubmitField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional
 
@@ -25,3 +25,10 @@ class LayoutForm(FlaskForm):
                                   description="Rows are numbered back and forth (1–10 left to right, 11–20 back). "
                                               "Empty: one line in table order.")
     submit = SubmitField("Save the layout")
+
+
+class RoutingForm(FlaskForm):
+    live = BooleanField("Live routing: send each judge where one more score helps the ranking most",
+                        description="Off: judges follow their list in order, skipping a table where two other judges "
+                                    "are now. Either way, a judge whose list is done is sent where judges are needed most.")
+    submit = SubmitField("Save routing")

@@ -7,15 +7,19 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
 from ..actions import OperationError
 from ..extensions import db
-from ..models import Assignment, Event, Judge, JudgeConflict, Score, Team, utcnow
+from ..models import Assignment, Event, Judge, JudgeConflict, Score, ScoreAudit, Team, TeamVisit, utcnow
 from ..scoring.assignment import (Plan, PlanJudge, PlanTeam, conflicted, line_layout, measure_plan, plan_assignments,
                                   rows_layout, split_companies)
 from ..scoring.csvio import to_csv
 
 ABSENT_MARKS = 2  # independent "team absent" sheets that take a team out of the suggestions
+CROWD_LIMIT = 2  # other judges at a table (opened it in the last CROWD_MINUTES) that make it crowded
+CROWD_MINUTES = 5
+VALUE_DRAWS = 200  # posterior draws behind the value of one more score
 
 
 class AssignmentImportError(ValueError):
@@ -218,32 +222,116 @@ class Route:
     remaining: list[Team]
     planned: bool  # whether a plan is in force for this judge
     extra: bool = False  # the list is done: the next team is one that needs judges most
+    crowded: tuple[int, ...] = ()  # team ids passed over because other judges are there now
+
+
+def record_visit(judge: Judge, team: Team) -> None:
+    """The judge opened the team's scoring page (the phone's script says so once per visit)."""
+    if team.event_id != judge.event_id:
+        raise OperationError("That team is not in your event.")
+    visit = db.session.execute(db.select(TeamVisit).where(TeamVisit.judge_id == judge.id,
+                                                          TeamVisit.team_id == team.id)).scalar_one_or_none()
+    if visit is None:
+        db.session.add(TeamVisit(event_id=team.event_id, judge_id=judge.id, team_id=team.id))
+    else:
+        visit.opened_at = utcnow()
+    db.session.flush()
+
+
+def crowding(event: Event, judge: Judge) -> dict[int, int]:
+    """Team id -> other judges who opened the team's page in the last CROWD_MINUTES and have not
+    scored it since (they are still at the table)."""
+    since = utcnow() - timedelta(minutes=CROWD_MINUTES)
+    rows = db.session.execute(
+        db.select(TeamVisit.team_id, TeamVisit.judge_id, TeamVisit.opened_at, Score.updated_at)
+        .outerjoin(Score, (Score.team_id == TeamVisit.team_id) & (Score.judge_id == TeamVisit.judge_id))
+        .where(TeamVisit.event_id == event.id, TeamVisit.opened_at >= since, TeamVisit.judge_id != judge.id)).all()
+    counts: dict[int, int] = defaultdict(int)
+    for team_id, _judge_id, opened, scored in rows:
+        if scored is None or scored < opened:
+            counts[team_id] += 1
+    return dict(counts)
+
+
+_VALUES: dict[int, tuple[tuple, dict]] = {}  # event id -> (scores version, team id -> value)
+
+
+def team_value_map(event: Event) -> dict[int, float]:
+    """Team id -> the value of one more score (expo_app.scoring.routing), from the engine's fit.
+    Cached per event until a score changes, so that every judge home load stays cheap."""
+    from ..results.queries import engine_input
+    from ..scoring.grades import scale_from_setting
+    from ..scoring.ranking import analyse
+    from ..scoring.routing import TeamState, boundaries_in_points, team_values
+
+    version = db.session.execute(db.select(db.func.count(ScoreAudit.id), db.func.max(ScoreAudit.id))
+                                 .where(ScoreAudit.event_id == event.id)).one()
+    version = (tuple(version), event.grade_scale and tuple(map(tuple, event.grade_scale)))
+    cached = _VALUES.get(event.id)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    data = engine_input(event)
+    team_ids = [t.id for t in event.teams]
+    if not data.rows:
+        values = {t: 1.0 for t in team_ids}
+    else:
+        result = analyse(data.rows, data.criteria, method="adjusted", seed=0, n_boot=VALUE_DRAWS)
+        states = [TeamState(data.teams[r.team].id, r.score, r.score_low, r.score_high, r.p_top3, r.judges)
+                  for r in result.teams]
+        values = team_values(states, boundaries_in_points(scale_from_setting(event.grade_scale)), all_teams=team_ids)
+    _VALUES[event.id] = (version, values)
+    return values
 
 
 def judge_route(judge: Judge) -> Route:
-    """The judge's unscored planned teams in order (absent teams left out); when the list is done, the
-    present teams with the fewest sheets that the judge has not scored and has no conflict with."""
+    """Where the judge goes next. With a plan: the unscored teams of their list (absent teams left
+    out), the first one not crowded now (or, with live routing, the one where one more score helps
+    most per walk); once the list is done, the teams that need judges most by the same rule. Without
+    a plan: the first table not yet scored. It suggests; a judge may score any team they scan."""
+    from ..scoring.routing import choose_next
+
     event = judge.event
     planned = [a.team for a in db.session.execute(
         db.select(Assignment).where(Assignment.judge_id == judge.id).order_by(Assignment.position)).scalars()]
-    done = {team_id for (team_id,) in db.session.execute(
-        db.select(Score.team_id).where(Score.judge_id == judge.id)).all()}
+    scored = dict(db.session.execute(db.select(Score.team_id, Score.updated_at).where(Score.judge_id == judge.id)).all())
     absent = absent_team_ids(event)
     if not planned:
-        remaining = [t for t in event.teams if t.id not in done and t.id not in absent]
+        remaining = [t for t in event.teams if t.id not in scored and t.id not in absent]
         return Route(remaining[0] if remaining else None, remaining, planned=False)
-    remaining = [t for t in planned if t.id not in done and t.id not in absent]
-    if remaining:
-        return Route(remaining[0], remaining, planned=True)
-    marked = marked_conflicts(event)
-    me = PlanJudge(judge.id, judge.affiliation or "")
-    sheets = dict(db.session.execute(
-        db.select(Score.team_id, db.func.count(Score.id)).join(Team, Team.id == Score.team_id)
-        .where(Team.event_id == event.id).group_by(Score.team_id)).all())
-    wanted = [t for t in event.teams if t.id not in done and t.id not in absent
-              and not conflicted(me, PlanTeam(t.id, t.table_number, split_companies(t.companies)), marked)]
-    wanted.sort(key=lambda t: (sheets.get(t.id, 0), t.table_number))
-    return Route(wanted[0] if wanted else None, wanted[:5], planned=True, extra=True)
+    remaining = [t for t in planned if t.id not in scored and t.id not in absent]
+    extra = not remaining
+    if extra:
+        marked = marked_conflicts(event)
+        me = PlanJudge(judge.id, judge.affiliation or "")
+        remaining = [t for t in event.teams if t.id not in scored and t.id not in absent
+                     and not conflicted(me, PlanTeam(t.id, t.table_number, split_companies(t.companies)), marked)]
+    if not remaining:
+        return Route(None, [], planned=True, extra=True)
+    crowd = crowding(event, judge)
+    by_id = {t.id: t for t in remaining}
+    hall = positions(event)
+    where = {t.id: hall[t.table_number] for t in event.teams}
+    last = max(scored, key=lambda t: scored[t]) if scored else None
+    here = where.get(last) if last is not None else None
+    if extra or event.live_routing:
+        values = team_value_map(event)
+    else:  # the plan's order: equal values, so the first free team of the list wins
+        values = {t.id: 1.0 for t in remaining}
+        here = None
+    choice = choose_next([t.id for t in remaining], values, here=here, where=where, opened_recently=crowd,
+                         crowd_limit=CROWD_LIMIT)
+    first = by_id[choice]
+    rest = [t for t in remaining if t.id != choice]
+    if extra:
+        rest.sort(key=lambda t: -values.get(t.id, 0.0))
+        rest = rest[:4]
+    passed = tuple(t.id for t in remaining if crowd.get(t.id, 0) >= CROWD_LIMIT)
+    return Route(first, [first] + rest, planned=True, extra=extra, crowded=passed)
+
+
+def set_live_routing(event: Event, live: bool) -> None:
+    event.live_routing = live
+    db.session.flush()
 
 
 # ------------------------------------------------------------------------------------ organiser actions

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import Event, Judge, JudgeConflict, Team
 from ..scoring.assignment import PlanJudge, PlanTeam, conflicted, split_companies
 from . import bp, operations as ops
-from .forms import ConflictForm, LayoutForm, PlanForm
+from .forms import ConflictForm, LayoutForm, PlanForm, RoutingForm
 
 
 @bp.before_request
@@ -57,7 +57,8 @@ def _page(event, form, status=200):
                            company_conflicts=company_conflicts, conflicts=conflicts,
                            conflict_form=_conflict_form(event), layout_form=LayoutForm(tables_per_row=event.tables_per_row),
                            import_form=ImportForm(), layout_import_form=ImportForm(prefix="layout"),
-                           confirm=ConfirmForm(), absent_marks_needed=ops.ABSENT_MARKS), status
+                           confirm=ConfirmForm(), absent_marks_needed=ops.ABSENT_MARKS,
+                           routing_form=RoutingForm(live=event.live_routing)), status
 
 
 @bp.route("/events/<int:event_id>/assignments/plan", methods=["POST"])
@@ -135,6 +136,19 @@ def import_layout(event_id):
                         "{count} table positions saved: re-plan to shorten the walks with them.",
                         "Choose a .csv file of table positions.",
                         "No position was changed: fix the file and import it again.")
+
+
+@bp.route("/events/<int:event_id>/routing", methods=["POST"])
+def routing(event_id):
+    event = db.get_or_404(Event, event_id)
+    form = RoutingForm()
+    if form.validate_on_submit():
+        live = bool(form.live.data)
+        run_operation(lambda: ops.set_live_routing(event, live),
+                      "Live routing is on." if live else "Judges follow their lists in order.")
+    else:
+        flash("This form had expired: nothing changed. Try again.", "error")
+    return _back(event.id)
 
 
 @bp.route("/events/<int:event_id>/conflicts", methods=["POST"])

@@ -8,7 +8,7 @@ from flask import (abort, current_app, flash, jsonify, redirect, render_template
                    url_for)
 from flask_wtf.csrf import generate_csrf
 
-from ..assignments.operations import judge_route
+from ..assignments.operations import judge_route, record_visit
 from ..auth.forms import SignOutForm
 from ..auth.session import current_admin, current_judge, judge_required, judging_ended_for_session
 from ..extensions import db
@@ -181,6 +181,21 @@ def _sheet_page(team, judge, criteria, form, score, status: int, newer=None):
                            picked=sum(1 for c in criteria if form.criterion_field(c).data),
                            invalid_ids=[c.id for c in criteria if form.criterion_field(c).errors]), \
         status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/judge/visiting/<code>", methods=["POST"])
+def visiting(code):
+    """The phone says its judge opened this team's page (once per visit): live routing steers other
+    judges away from a crowded table. Nothing a judge sees depends on it."""
+    judge = current_judge()
+    if judge is None:
+        return jsonify(status="not_saved", reason=NOT_SAVED_REASON[401]), 401
+    team = db.session.execute(db.select(Team).where(Team.code == code.strip().upper())).scalar_one_or_none()
+    if team is None or team.event_id != judge.event_id:
+        abort(404)
+    record_visit(judge, team)
+    db.session.commit()
+    return "", 204
 
 
 @bp.route("/judge/csrf")

@@ -399,6 +399,15 @@
     }).catch(function () { /* no worker (a private window): drafts and the outbox still work */ });
   }
 
+  // Tell the server this judge is at this table now (live routing keeps others away from a crowd).
+  // Only for a page fresh from the server: a copy kept on the phone is not a visit.
+  if (form && judge && navigator.onLine && Date.now() - renderedAt < 60000) {
+    var token = form.querySelector("input[name=csrf_token]");
+    fetch("/judge/visiting/" + encodeURIComponent(code), {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": token ? token.value : "" }
+    }).catch(function () { /* no network: nothing to tell */ });
+  }
+
   (judge ? Store.claim(judge) : Promise.resolve())
     .then(restore)
     .then(render)

@@ -87,10 +87,10 @@ class LiveExpo:
     def wipe_activity(self) -> None:
         """Forget every score, audit entry and sign-in: each test starts from the freshly seeded demo."""
         from expo_app.extensions import db
-        from expo_app.models import Judge, JudgeSignIn, Score, ScoreAudit, ScoreValue
+        from expo_app.models import Judge, JudgeSignIn, Score, ScoreAudit, ScoreValue, TeamVisit
 
         with self.app.app_context():
-            for model in (ScoreAudit, ScoreValue, Score, JudgeSignIn):
+            for model in (ScoreAudit, ScoreValue, Score, JudgeSignIn, TeamVisit):
                 db.session.execute(db.delete(model))
             db.session.execute(db.update(Judge).values(last_seen_at=None))
             db.session.commit()

@@ -19,6 +19,7 @@ MATRIX = {
     "judging.csrf_token": ("GET", [401, 200, 200, 401]),
     "judging.offline_manifest": ("GET", [401, 200, 200, 401]),
     "judging.service_worker": ("GET", [200, 200, 200, 200]),
+    "judging.visiting": ("POST", [401, 204, 204, 401]),
     "judging.team": ("GET", [200, 200, 200, 200]),
     "auth.judge_sign_in": ("GET", [200, 200, 200, 200]),
     "auth.admin_login": ("GET", [200, 200, 200, 200]),
@@ -99,6 +100,7 @@ MATRIX = {
     "assignments.unmark_conflict": ADMIN_POST,
     "assignments.availability": ADMIN_POST,
     "assignments.bring_back": ADMIN_POST,
+    "assignments.routing": ADMIN_POST,
 }
 
 

@@ -247,7 +247,7 @@ def test_the_plan_travels_with_the_event_file(app, client, admin):
         team.companies = "Acme; Beta"
         db.session.commit()
         data = export_event(event)
-        assert data["schema"] == 7 and len(data["assignments"]) == 36 and len(data["conflicts"]) == 1
+        assert data["schema"] == 8 and len(data["assignments"]) == 36 and len(data["conflicts"]) == 1
         db.session.execute(db.delete(Score))
         for t in event.teams:  # free the QR codes, as a fresh database would have them
             t.code += "Z"
@@ -264,3 +264,84 @@ def test_the_dashboard_coverage_panel_shows_the_plan(app, client, admin):
     page = client.get(f"/admin/events/{admin['event']}/dashboard").get_data(as_text=True)
     assert re.search(r"Assignment plan: 3\s+judges per team, 6\s+teams per judge,\s+connectivity \d\.\d\d", page)
     assert '<th scope="col">Planned</th>' in page
+
+
+def _visit(app, judge_id, team_id):
+    from expo_app.assignments.operations import record_visit
+
+    with app.app_context():
+        record_visit(db.session.get(Judge, judge_id), db.session.get(Team, team_id))
+        db.session.commit()
+
+
+def test_the_phone_says_where_its_judge_is(app, client, admin, auth):
+    auth.judge(admin["judges"][0])
+    code = team_code(app, admin["teams"][3])
+    assert client.post(f"/judge/visiting/{code}").status_code == 204
+    assert client.post(f"/judge/visiting/{code}").status_code == 204  # once per judge and team: refreshed
+    assert client.post("/judge/visiting/NOSUCHCODE").status_code == 404
+    with app.app_context():
+        from expo_app.models import TeamVisit
+
+        [visit] = db.session.execute(db.select(TeamVisit)).scalars().all()
+        assert (visit.judge_id, visit.team_id) == (admin["judges"][0], admin["teams"][3])
+
+
+def test_a_crowded_table_is_passed_over_for_now(app, client, admin, auth):
+    _plan(client, admin["event"], k=3, seed=4)
+    lists = _lists(app, admin["event"])
+    me = sorted(lists)[0]
+    first, second = lists[me][0], lists[me][1]
+    others = [j for j in lists if j != me][:2]
+    with app.app_context():
+        tables = {t.id: t.table_number for t in db.session.execute(db.select(Team)).scalars()}
+    auth.judge(me)
+    assert f">table {tables[first]}," in client.get("/judge").get_data(as_text=True)
+    _visit(app, others[0], first)
+    assert f">table {tables[first]}," in client.get("/judge").get_data(as_text=True)  # one other judge is fine
+    _visit(app, others[1], first)
+    home = client.get("/judge").get_data(as_text=True)
+    assert f">table {tables[second]}," in home  # two others are there now: the next free team
+    assert f"Other judges are at table {tables[first]} now: come back to it later." in home
+    _score(app, others[0], first)
+    _score(app, others[1], first)  # they scored and left: the table is free again
+    assert f">table {tables[first]}," in client.get("/judge").get_data(as_text=True)
+
+
+def test_after_the_list_the_judge_is_sent_where_a_score_helps_most(app, client, admin, auth):
+    _plan(client, admin["event"], k=2, seed=4)
+    lists = _lists(app, admin["event"])
+    for judge_id, teams in lists.items():  # everybody finishes their list
+        for team_id in teams:
+            _score(app, judge_id, team_id)
+    me = sorted(lists)[0]
+    from expo_app.assignments.operations import judge_route, team_value_map
+
+    from datetime import timedelta
+
+    from expo_app.models import utcnow
+
+    with app.app_context():
+        last = db.session.execute(db.select(Score).where(Score.judge_id == me, Score.team_id == lists[me][-1])).scalar_one()
+        last.updated_at = utcnow() + timedelta(minutes=1)  # where the judge stands now
+        db.session.commit()
+        judge = db.session.get(Judge, me)
+        values = team_value_map(judge.event)
+        route = judge_route(judge)
+        tables = {t.id: t.table_number for t in judge.event.teams}
+        here = tables[lists[me][-1]]
+        candidates = sorted((t for t in admin["teams"] if t not in lists[me]), key=lambda t: tables[t])
+        # The most valuable per walk (a walk of 10 tables halves a team's appeal), ties to the lower table.
+        best = max(candidates, key=lambda t: (values[t] / (1 + abs(tables[t] - here) / 10), -tables[t]))
+        assert route.extra and route.next_team.id == best
+        assert [t.id for t in route.remaining[1:]] == sorted(
+            (t for t in candidates if t != best), key=lambda t: -values[t])[:4]
+
+
+def test_live_routing_is_a_setting(app, client, admin):
+    client.post(f"/admin/events/{admin['event']}/routing", data={"live": "y"})
+    with app.app_context():
+        assert db.session.get(Event, admin["event"]).live_routing is True
+    client.post(f"/admin/events/{admin['event']}/routing", data={})
+    with app.app_context():
+        assert db.session.get(Event, admin["event"]).live_routing is False
