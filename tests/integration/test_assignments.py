@@ -345,3 +345,26 @@ def test_live_routing_is_a_setting(app, client, admin):
     client.post(f"/admin/events/{admin['event']}/routing", data={})
     with app.app_context():
         assert db.session.get(Event, admin["event"]).live_routing is False
+
+
+def test_extra_visits_never_go_to_a_conflicted_absent_or_scored_team(app, client, admin):
+    _plan(client, admin["event"], k=2, seed=4)
+    lists = _lists(app, admin["event"])
+    me = sorted(lists)[0]
+    for team_id in lists[me]:
+        _score(app, me, team_id)
+    others = [t for t in admin["teams"] if t not in lists[me]]
+    conflicted_team, absent_team = others[0], others[1]
+    holders = [j for j in lists if j != me][:2]
+    for judge_id in holders:
+        _score(app, judge_id, absent_team, absent=True)
+    from expo_app.assignments.operations import judge_route
+
+    with app.app_context():
+        db.session.add(JudgeConflict(event_id=admin["event"], judge_id=me, team_id=conflicted_team))
+        db.session.commit()
+        route = judge_route(db.session.get(Judge, me))
+        suggested = [t.id for t in route.remaining]
+    assert route.extra and suggested
+    assert conflicted_team not in suggested and absent_team not in suggested
+    assert not set(suggested) & set(lists[me])
