@@ -6,8 +6,6 @@
 (function (root) {
   "use strict";
   var DB = "expo-judge", VERSION = 1, LOCK = "expo-outbox";
-  // What to show for an item's state: the same words the server uses on its pages.
-  var STATES = { pending: 1, sending: 1, refused: 1, sent: 1 };
 
   function open() {
     return new Promise(function (resolve, reject) {
@@ -84,11 +82,6 @@
     setMeta: function (name, value) {
       return tx(["meta"], "readwrite", function (s) { s.meta.put({ name: name, value: value }); });
     },
-    getMeta: function (name) {
-      return tx(["meta"], "readonly", function (s) {
-        return req(s.meta.get(name)).then(function (row) { return row ? row.value : undefined; });
-      });
-    },
 
     // ---- drafts
     saveDraft: function (draft) {
@@ -155,7 +148,6 @@
       if (root.navigator && root.navigator.locks) return root.navigator.locks.request(LOCK, run);
       return run();
     },
-    STATES: STATES,
   };
 
   function announce(summary) {
@@ -176,7 +168,6 @@
       });
     }).catch(function (error) { clearTimeout(timer); throw error; });
   }
-  Store.fetchJson = fetchJson;
 
   function fetchToken() {
     return fetchJson("/judge/csrf", { credentials: "same-origin", cache: "no-store",

@@ -175,15 +175,6 @@ self.addEventListener("message", function (event) {
     // A judge page loaded: it says who is signed in. Cache that judge's pages, send the outbox.
     work = own(String(data.judge)).then(function (owner) { return precache(owner); })
       .then(function () { return ExpoStore.flush(); });
-  } else if (data.type === "refresh" && data.url) {
-    var url = new URL(data.url, self.location.origin);
-    work = fetchWithin(url, { credentials: "same-origin" }, 15000).then(function (response) {
-      return ExpoStore.owner().then(function (owner) {
-        if (response.ok && owner && response.headers.get("X-Expo-Judge") === owner) {
-          return caches.open(PAGES).then(function (cache) { return cache.put(cacheKey(url), response); });
-        }
-      });
-    }).catch(function () {});
   } else if (data.type === "flush") {
     work = ExpoStore.flush();
   }
