@@ -34,6 +34,31 @@ class Config:
     DISPLAY_TIMEZONE = os.environ.get("EXPO_TIMEZONE", "UTC")
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000"))
     PASSWORD_HASH_METHOD = "scrypt"
+    # Shared state of every instance and worker (rate limits, login throttling, revoked sessions,
+    # the ranking cache): Redis when set, else the database. Never one process's memory.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Organiser sign-in throttling: failures per account, attempts per client address, and a budget
+    # of password checks for the whole site (each costs ~0.1 s of CPU), all over LOGIN_WINDOW_S.
+    LOGIN_WINDOW_S = int(os.environ.get("LOGIN_WINDOW_S", "900"))
+    LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
+    LOGIN_ATTEMPTS_PER_CLIENT = int(os.environ.get("LOGIN_ATTEMPTS_PER_CLIENT", "30"))
+    LOGIN_CHECKS_PER_MINUTE = int(os.environ.get("LOGIN_CHECKS_PER_MINUTE", "60"))
+    # The live ranking is refitted at most this often per event, however many organisers poll and
+    # however fast sheets arrive (one fit, shared by every worker); the judge home's routing values
+    # at most every ROUTING_MAX_AGE_S.
+    DASHBOARD_MAX_AGE_S = float(os.environ.get("DASHBOARD_MAX_AGE_S", "2"))
+    ROUTING_MAX_AGE_S = float(os.environ.get("ROUTING_MAX_AGE_S", "20"))
+    # A refit runs in a background thread while the previous fit is served ("thread"), and a fit stays
+    # good for at least FIT_COST_FACTOR times what it took, which caps the fits' share of the CPU.
+    SHARED_FITS = os.environ.get("SHARED_FITS", "thread")
+    FIT_COST_FACTOR = float(os.environ.get("FIT_COST_FACTOR", "4"))
+    # Behind a TLS-terminating proxy: how many proxies to believe X-Forwarded-* from (0: none).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json": one JSON object per line, with request ids
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    ACCESS_LOG = _bool("ACCESS_LOG", False)
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None  # set: /metrics needs "Authorization: Bearer <it>"
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "0"))
     # Printed matter: batches up to this many pages render inside the download request (a second or
     # two); bigger ones render in a background thread with a progress page ("thread"), or inside the
     # request anyway ("inline", for tests and one-process set-ups). Items laid out per progress step.
@@ -56,12 +81,20 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast: the tests hash a password per test
     DOCUMENT_JOBS = "inline"  # no render outlives its test; the background path is tested on purpose
+    DASHBOARD_MAX_AGE_S = 0.0  # a test reads the ranking right after it scores
+    ROUTING_MAX_AGE_S = 0.0
+    SHARED_FITS = "inline"
+    FIT_COST_FACTOR = 0.0
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     ENV_NAME = "test"
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    ACCESS_LOG = _bool("ACCESS_LOG", True)
+    # Browsers keep to HTTPS for a year once they have seen the site over it (sent on HTTPS only).
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
     ENV_NAME = "production"
 
 
@@ -72,9 +105,9 @@ CONFIGS = {
 }
 
 
-def config_from_env():
-    """The config class that EXPO_ENV names (development when unset)."""
-    name = os.environ.get("EXPO_ENV", "development")
+def config_from_env(default: str = "development"):
+    """The config class that EXPO_ENV names (`default` when unset)."""
+    name = os.environ.get("EXPO_ENV", default)
     try:
         return CONFIGS[name]
     except KeyError:

@@ -36,6 +36,10 @@ def create_app(config=None) -> Flask:
         app.config.from_object(config)
     _settle_secrets_and_database(app)
 
+    from . import platform
+    from .platform.guards import install_converters
+
+    install_converters(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
@@ -53,6 +57,7 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(documents_bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(assignments.bp)
+    platform.init_app(app)
     _register_request_hooks(app)
     _register_template_filters(app)
     documents.init_app(app)
@@ -79,7 +84,7 @@ def _settle_secrets_and_database(app: Flask) -> None:
             app.logger.warning("PUBLIC_BASE_URL is %s: printed QR codes and judge links will not work "
                                "from judges' phones. Set it to the address they reach.", app.config["PUBLIC_BASE_URL"])
     else:
-        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
         if not app.config.get("SECRET_KEY"):
             # Kept on disk so judges' printed sign-in links survive a restart of the dev server.
             key_file = Path(app.instance_path) / "secret_key"
@@ -90,10 +95,28 @@ def _settle_secrets_and_database(app: Flask) -> None:
         if not app.config.get("SQLALCHEMY_DATABASE_URI"):
             app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "expo.sqlite")
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    _private_sqlite_file(uri)
     for prefix in ("postgresql://", "postgres://"):
         if uri.startswith(prefix):
             # psycopg 3 is the driver we ship; a plain postgresql:// URL would look for psycopg2.
             app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len(prefix):]
+
+
+def _private_sqlite_file(uri: str) -> None:
+    """An SQLite file holds password hashes and private notes: create it readable by us only.
+
+    SQLite gives its -wal and -shm files the database file's permissions.
+    """
+    from sqlalchemy.engine import make_url
+
+    url = make_url(uri)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or url.database.startswith("file:"):
+        return
+    path = Path(url.database)
+    if not path.exists() and path.parent.is_dir():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    elif path.exists() and path.stat().st_mode & 0o077 and os.access(path, os.W_OK):
+        path.chmod(0o600)
 
 
 def _register_request_hooks(app: Flask) -> None:
@@ -116,6 +139,8 @@ def _register_request_hooks(app: Flask) -> None:
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
         )
+        if app.config.get("HSTS_SECONDS"):  # production; browsers heed it on HTTPS responses only
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
         return response
 
 

@@ -37,3 +37,28 @@ def run_confirmed(operation: Callable[[], object], success: str | Callable[[obje
         flash("This button's form had expired: nothing changed. Try again.", "error")
         return False
     return run_operation(operation, success)
+
+
+NOTHING_IMPORTED = "Nothing was imported. Fix these lines and upload the file again:"
+SHOWN_IMPORT_ERRORS = 200
+
+
+def import_refused(heading: str, errors) -> dict:
+    """A refused upload's messages for the page itself (status 422), not for the cookie session."""
+    lines = list(errors)
+    if len(lines) > SHOWN_IMPORT_ERRORS:
+        rest = len(lines) - SHOWN_IMPORT_ERRORS
+        lines = lines[:SHOWN_IMPORT_ERRORS] + [f"… and {rest} more {'problem' if rest == 1 else 'problems'} "
+                                               "after these. Fix these first, then import again."]
+    return {"heading": heading, "lines": lines}
+
+
+def release_lock_and_read(form) -> bytes:
+    """The uploaded file's bytes, read and parsed outside any transaction.
+
+    A POST starts with SQLite's write lock (BEGIN IMMEDIATE); ending that read-only start before a
+    large file is parsed keeps judges' submits from waiting behind the parsing. The import then
+    writes in one short transaction.
+    """
+    db.session.rollback()
+    return form.file.data.read()

@@ -2,13 +2,14 @@
 unless --event names another (by id or by exact name)."""
 from __future__ import annotations
 
+import hashlib
 import secrets
 import sys
 from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, run_command, with_appcontext
 
 from .extensions import db
 from .models import Event
@@ -86,10 +87,11 @@ def seed_demo(with_scores):
     password = secrets.token_urlsafe(12)
     event = seed_demo_event(DEMO_ADMIN_EMAIL, password, with_scores=with_scores)
     db.session.commit()
-    # Kept (owner-only) in the instance folder so `make run` can print the demo login again.
-    creds = Path(current_app.instance_path) / "demo-admin.txt"
+    # Kept (owner-only) in the instance folder so `make run` can print the demo login again; one
+    # file per database, so seeding another database never replaces the development one's.
+    creds = _demo_credentials_file()
+    creds.touch(mode=0o600)
     creds.write_text(f"{DEMO_ADMIN_EMAIL}\n{password}\n")
-    creds.chmod(0o600)
     click.echo(f"Seeded {event.name}: {len(event.teams)} teams, {len(event.judges)} judges"
                + (", with scores." if with_scores else "."))
 
@@ -102,19 +104,44 @@ def sign_in_info(event_selector):
     from .admin.exports import judge_sign_in_url
 
     base = current_app.config["PUBLIC_BASE_URL"]
-    creds = Path(current_app.instance_path) / "demo-admin.txt"
     click.echo(f"\nAdmin pages: {base}/admin/login")
-    if creds.exists():
-        email, password = creds.read_text().split()[:2]
-        click.echo(f"  e-mail:   {email}\n  password: {password}")
+    login = _demo_login()
+    if login:
+        click.echo(f"  e-mail:   {login[0]}\n  password: {login[1]}")
     else:
-        click.echo("  (create an organiser account with `expo create-admin EMAIL`)")
+        click.echo("  (create an organiser account, or reset the demo one, with `expo create-admin EMAIL`)")
     event = _event(event_selector)
     click.echo(f"\nJudge sign-in links for {event.name} (scoring is {event.scoring_state}):")
     for judge in event.judges:
         if judge.revoked_at is None:
             click.echo(f"  {judge.name:<24} {judge_sign_in_url(judge)}")
     click.echo("")
+
+
+def _demo_credentials_file() -> Path:
+    """instance/demo-admin.txt for the instance's own SQLite database; another database's demo
+    login is kept beside it under a name made from that database's address."""
+    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    default = "sqlite:///" + str(Path(current_app.instance_path) / "expo.sqlite")
+    if uri == default:
+        return Path(current_app.instance_path) / "demo-admin.txt"
+    return Path(current_app.instance_path) / f"demo-admin-{hashlib.sha256(uri.encode()).hexdigest()[:12]}.txt"
+
+
+def _demo_login() -> tuple[str, str] | None:
+    """The demo login kept for this database, if it still signs in there (else None: never print a
+    password that does not work)."""
+    from .models import AdminUser
+
+    creds = _demo_credentials_file()
+    if not creds.exists():
+        return None
+    try:
+        email, password = creds.read_text().split()[:2]
+    except ValueError:
+        return None
+    admin = db.session.execute(db.select(AdminUser).where(AdminUser.email == email)).scalar_one_or_none()
+    return (email, password) if admin is not None and admin.check_password(password) else None
 
 
 def _import(parse, apply, file, event_selector, noun):
@@ -325,7 +352,12 @@ def import_event(file):
     from .portability import EventFileError, import_event as restore, read_event_file
 
     try:
-        event = restore(read_event_file(Path(file).read_text(encoding="utf-8")))
+        try:
+            text = Path(file).read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise EventFileError("The file is not UTF-8 text, so it is not an event file made by "
+                                 "`expo export-event`.") from None
+        event = restore(read_event_file(text))
     except EventFileError as exc:
         db.session.rollback()
         raise click.ClickException(f"Nothing was imported from {file}: {exc}") from None
@@ -412,3 +444,21 @@ def _create_app():
 
 main = FlaskGroup(name="expo", create_app=_create_app, add_version_option=False,
                   help="Expo Judge: set up, import, export. See README.md for the whole reference.")
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@click.command("run", params=run_command.params, help=run_command.help, short_help=run_command.short_help)
+@click.pass_context
+def run_development_server(ctx, **options):
+    """Flask's development server, with a warning when it listens beyond this machine."""
+    host = options.get("host") or "127.0.0.1"
+    if host not in LOOPBACK and options.get("cert") is None:
+        click.secho(f"Warning: serving on {host} over plain HTTP. Sign-in cookies (organisers' and judges') "
+                    "cross the network unencrypted: anyone on the same Wi-Fi can read them. Use this only to try "
+                    "the app from a phone; for an expo, deploy behind HTTPS (README: Deployment).",
+                    fg="yellow", err=True)
+    ctx.invoke(run_command, **options)
+
+
+main.add_command(run_development_server)

@@ -1,10 +1,12 @@
 """Flask extensions, created unbound so that nothing here imports the app."""
+import logging
 from contextvars import ContextVar
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
+from sqlalchemy.exc import DBAPIError
 
 # Named constraints, so Alembic's batch mode on SQLite can find and alter them.
 NAMING = {
@@ -15,7 +17,23 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+class _SQLAlchemy(SQLAlchemy):
+    def _teardown_session(self, exc):
+        """End the request's session even when its connection died under it.
+
+        After a terminated database connection (a restart, `pg_terminate_backend`) the rollback in
+        `session.remove()` raises; the answer is already made, and the pool replaces the connection
+        (pool_pre_ping), so say so in the log rather than turn the answer into a 500.
+        """
+        try:
+            super()._teardown_session(exc)
+        except DBAPIError as error:
+            logging.getLogger(__name__).warning("ending a session on a lost connection: %s",
+                                                str(error).splitlines()[0][:200])
+            self.session.registry.clear()
+
+
+db = _SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate(render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()
 

@@ -30,6 +30,8 @@ class AdminUser(db.Model):
     password_hash: Mapped[str] = mapped_column(db.String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Bumped by "sign out everywhere": every session made before then stops working.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def set_password(self, password: str, method: str = "scrypt") -> None:
         self.password_hash = generate_password_hash(password, method=method)
@@ -336,6 +338,34 @@ class ScoreAudit(db.Model):
     __table_args__ = (Index("ix_score_audit_event_changed", "event_id", "changed_at"),)
 
 
+ADMIN_ACTION_AREAS = ("rubric", "teams", "judges", "badges", "scoring", "awards", "releases", "certificates",
+                      "assignments", "settings", "events")
+
+
+class AdminAction(db.Model):
+    """One thing an organiser changed (outside the score sheets): who, when, what, and before/after.
+
+    Written by expo_app.audit.record in the same transaction as the change itself, so a refused
+    operation leaves no entry. `details` never holds a password or a token.
+    """
+
+    __tablename__ = "admin_action"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None for an action outside any one event.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(db.String(300))  # "admin: a@b.org", or "cli" from the command line
+    area: Mapped[str] = mapped_column(db.String(20))  # one of ADMIN_ACTION_AREAS
+    action: Mapped[str] = mapped_column(db.String(60))  # a short verb phrase: "criterion edited"
+    subject: Mapped[str] = mapped_column(db.String(300), default="")  # the team, judge, criterion, ... name
+    details: Mapped[dict | None] = mapped_column(db.JSON)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_admin_action_event_at", "event_id", "at"),
+        CheckConstraint(f"area IN {ADMIN_ACTION_AREAS}", name="area"),
+    )
+
+
 
 
 class AwardCategory(db.Model):
@@ -492,3 +522,15 @@ class ScoreSubmission(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("judge_id", "key"),)
+
+
+class SharedState(db.Model):
+    """State that every app instance and worker must see alike, when there is no Redis (REDIS_URL):
+    rate-limit counters, revoked sessions, and shared caches. Rows expire at `expires_at`.
+    See expo_app.platform.shared."""
+
+    __tablename__ = "shared_state"
+    key: Mapped[str] = mapped_column(db.String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    value: Mapped[bytes | None] = mapped_column(db.LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,7 +1,7 @@
 """One event as a versioned JSON file, and back: `expo export-event` / `expo import-event`.
 
 The file holds the whole event: settings, rubric, teams and members, judges, score sheets with their
-audit log, awards, the finalised snapshot and the issued certificates. Database ids are not in it:
+audit log, the organisers' actions (the rest of the audit log), awards, the finalised snapshot and the issued certificates. Database ids are not in it:
 every row gets a key from its place in a fixed order (teams by table, judges by e-mail, ...), so
 exporting from SQLite, importing into PostgreSQL and exporting again gives the same file. Secrets are
 not in it either: judge badges, team feedback links and certificate codes are HMACs of the new rows'
@@ -20,11 +20,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .actions import OperationError
 from .extensions import db
-from .models import (Assignment, Award, AwardCategory, Certificate, Criterion, CriterionLevel, Event, Judge,
-                     JudgeConflict, RankingSnapshot, Score, ScoreAudit, ScoreValue, Team, TeamMember)
+from .models import (ADMIN_ACTION_AREAS, AdminAction, Assignment, Award, AwardCategory, Certificate, Criterion,
+                     CriterionLevel, Event, Judge, JudgeConflict, RankingSnapshot, Score, ScoreAudit, ScoreValue, Team,
+                     TeamMember)
 
 FORMAT = "expo-judge-event"
-SCHEMA = 8  # the migration the file's shape matches (migrations/versions/0008_...)
+# The migration the file's shape matches (migrations/versions/0010_...: the organisers' actions). Files of
+# schema 8 (before it) import with no organiser actions.
+SCHEMA = 10
 OLDEST_SCHEMA = 6  # schema 6 files (before the assignment plan) still import: the plan is empty
 
 
@@ -59,6 +62,8 @@ def export_event(event: Event) -> dict[str, Any]:
     category_key = _keys(categories, "a")
     audit = db.session.execute(db.select(ScoreAudit).where(ScoreAudit.event_id == event.id)
                                .order_by(ScoreAudit.changed_at, ScoreAudit.id)).scalars().all()
+    actions = db.session.execute(db.select(AdminAction).where(AdminAction.event_id == event.id)
+                                 .order_by(AdminAction.at, AdminAction.id)).scalars().all()
     snapshot = db.session.execute(db.select(RankingSnapshot).where(RankingSnapshot.event_id == event.id)).scalar()
     certificates = db.session.execute(db.select(Certificate).where(Certificate.event_id == event.id)).scalars().all()
     conflicts = db.session.execute(db.select(JudgeConflict).where(JudgeConflict.event_id == event.id)).scalars().all()
@@ -105,6 +110,8 @@ def export_event(event: Event) -> dict[str, Any]:
                     "updated_at": _dt(s.updated_at)} for s in scores],
         "audit": [{"score": score_key[a.score_id], "actor": a.actor, "action": a.action, "changed_at": _dt(a.changed_at),
                    "old": a.old, "new": a.new} for a in audit],
+        "admin_actions": [{"actor": a.actor, "area": a.area, "action": a.action, "subject": a.subject,
+                           "details": a.details, "at": _dt(a.at)} for a in actions],
         "award_categories": [{
             "key": category_key[c.id], "name": c.name, "kind": c.kind, "place": c.place,
             "criterion": criterion_key.get(c.criterion_id), "position": c.position,
@@ -160,7 +167,28 @@ def read_event_file(text: str) -> dict:
     if schema < OLDEST_SCHEMA:
         raise EventFileError(f"The file is from schema {schema}; this version reads schema {OLDEST_SCHEMA} to "
                              f"{SCHEMA} files only.")
+    _check_values(data)
     return data
+
+
+def _check_values(value, path: str = "the file") -> None:
+    """No value a database column cannot hold: integers beyond 32 bits, NUL characters."""
+    stack = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, int) and not -(2**31) <= item < 2**31:
+            raise EventFileError(f"The file is damaged: the number {str(item)[:20]} in {where} is too large "
+                                 "for any id, count or table number.")
+        if isinstance(item, str) and "\x00" in item:
+            raise EventFileError(f"The file is damaged: {where} contains a NUL character.")
+        if isinstance(item, dict):
+            stack.extend((v, f"{where} › {k}") for k, v in item.items())
+            if any("\x00" in str(k) for k in item):
+                raise EventFileError(f"The file is damaged: a name in {where} contains a NUL character.")
+        elif isinstance(item, list):
+            stack.extend((v, where) for v in item)
 
 
 def import_event(data: dict) -> Event:
@@ -177,7 +205,7 @@ def import_event(data: dict) -> Event:
         return event
     except OperationError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, SQLAlchemyError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, SQLAlchemyError) as exc:
         detail = str(exc).splitlines()[0][:300] if str(exc) else ""
         raise EventFileError(f"The file is incomplete or damaged ({type(exc).__name__}: {detail}).") from None
 
@@ -277,6 +305,12 @@ def _import(data: dict) -> Event:
         db.session.add(ScoreAudit(event_id=event.id, score=scores[a["score"]], actor=a["actor"], action=a["action"],
                                   changed_at=_read_dt(a["changed_at"]), old=a["old"], new=a["new"]))
         db.session.flush()  # one at a time: ids follow the file's order, so a second export matches
+    for a in data.get("admin_actions", []):
+        if a["area"] not in ADMIN_ACTION_AREAS:
+            raise EventFileError(f"An organiser action has an unknown area {a['area']!r}.")
+        db.session.add(AdminAction(event_id=event.id, actor=a["actor"][:300], area=a["area"], action=a["action"][:60],
+                                   subject=a["subject"][:300], details=a["details"], at=_read_dt(a["at"])))
+        db.session.flush()
     categories = {}
     for c in data["award_categories"]:
         category = categories[c["key"]] = AwardCategory(

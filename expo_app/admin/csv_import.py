@@ -17,6 +17,9 @@ JUDGE_COLUMNS = ("name", "email", "affiliation")
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 # The database's column sizes, and the largest table number (the forms allow the same).
 MAX_NAME, MAX_EMAIL, MAX_TABLE, MAX_STUDENT_ID = 120, 254, 100_000, 64
+# An expo's teams, judges or visits fit in far fewer rows. The bound keeps an import's one write
+# transaction short, so judges' submits never wait long behind it (SQLite has one writer).
+MAX_ROWS = 5000
 PRESENT_WORDS = {"yes": True, "y": True, "true": True, "1": True, "present": True,
                  "no": False, "n": False, "false": False, "0": False, "absent": False, "not present": False}
 
@@ -68,8 +71,8 @@ class JudgeRow:
     line: int
 
 
-def _records(data: bytes | str, columns: tuple[str, ...], required: tuple[str, ...], optional: tuple[str, ...] = ()):
-    """Yield (line number, row dict) for each non-blank record; raise CsvImportError on a bad header."""
+def decode_csv(data: bytes | str) -> str:
+    """An upload's text, or CsvImportError for a file that is not UTF-8 text or holds NUL bytes."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8-sig")
@@ -79,6 +82,12 @@ def _records(data: bytes | str, columns: tuple[str, ...], required: tuple[str, .
         text = data.lstrip("\ufeff")
     if "\x00" in text:
         raise CsvImportError(["The file contains NUL bytes: it is not a text CSV file."])
+    return text
+
+
+def _records(data: bytes | str, columns: tuple[str, ...], required: tuple[str, ...], optional: tuple[str, ...] = ()):
+    """Yield (line number, row dict) for each non-blank record; raise CsvImportError on a bad header."""
+    text = decode_csv(data)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -93,6 +102,7 @@ def _records(data: bytes | str, columns: tuple[str, ...], required: tuple[str, .
                               f"(missing: {', '.join(missing)})."])
     index = {name: header.index(name) for name in columns + optional if name in header}
     line = reader.line_num + 1
+    count = 0
     while True:
         try:
             cells = next(reader)
@@ -103,6 +113,10 @@ def _records(data: bytes | str, columns: tuple[str, ...], required: tuple[str, .
         start, line = line, reader.line_num + 1
         if not any(c.strip() for c in cells):
             continue
+        count += 1
+        if count > MAX_ROWS:
+            raise CsvImportError([f"Line {start}: the file has more than {MAX_ROWS:,} rows. An expo's list fits in "
+                                  "far fewer: check that this is the right file, or split it."])
         yield start, {name: (cells[i].strip() if i < len(cells) else "") for name, i in index.items()}
 
 

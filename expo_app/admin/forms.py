@@ -1,9 +1,10 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DateField, EmailField, FloatField, IntegerField, SelectField, StringField, SubmitField, \
+from wtforms import BooleanField, DateField, EmailField, FloatField, SelectField, StringField, SubmitField, \
     TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..fields import WholeNumberField
 from ..models import PAPER_SIZES, SCORING_STATES
 
 
@@ -11,7 +12,7 @@ class EventForm(FlaskForm):
     name = StringField("Event name", validators=[DataRequired(), Length(max=200)])
     held_on = DateField("Date", validators=[Optional()])
     venue = StringField("Venue", validators=[Optional(), Length(max=200)])
-    judges_per_team = IntegerField("Judges wanted per team", default=3,
+    judges_per_team = WholeNumberField("Judges wanted per team", default=3,
                                    validators=[DataRequired(), NumberRange(min=1, max=50)])
     paper_size = SelectField("Paper for printing", choices=list(PAPER_SIZES), default="A4",
                              description="Placards, badges and certificates are laid out for this paper.")
@@ -48,9 +49,9 @@ class CriterionForm(FlaskForm):
     name = StringField("Criterion", validators=[DataRequired(), Length(max=120)])
     description = TextAreaField("What judges should look for", validators=[Optional(), Length(max=2000)])
     weight = FloatField("Weight", default=1.0, validators=[DataRequired(), NumberRange(min=0.01, max=1000)])
-    scale_min = IntegerField("Lowest level", default=1, validators=[InputRequired(message="Give a whole number."),
+    scale_min = WholeNumberField("Lowest level", default=1, validators=[InputRequired(message="Give a whole number."),
                                                                     NumberRange(min=0, max=100)])
-    scale_max = IntegerField("Highest level", default=5, validators=[InputRequired(), NumberRange(min=1, max=100)])
+    scale_max = WholeNumberField("Highest level", default=5, validators=[InputRequired(), NumberRange(min=1, max=100)])
     descriptors = TextAreaField(
         "Level descriptors", validators=[Optional(), Length(max=8000)],
         description="One per line: '5: Complete and robust' for a level, or '1-2: Missing key parts' for a band.")
@@ -60,7 +61,7 @@ class CriterionForm(FlaskForm):
 class TeamForm(FlaskForm):
     name = StringField("Team name", validators=[DataRequired(), Length(max=120)])
     project = StringField("Project title", validators=[Optional(), Length(max=300)])
-    table_number = IntegerField("Table number", validators=[DataRequired(message="Give a table number of 1 or more."),
+    table_number = WholeNumberField("Table number", validators=[DataRequired(message="Give a table number of 1 or more."),
                                                             NumberRange(min=1, max=100000)])
     members = TextAreaField("Members", validators=[Optional(), Length(max=8000)],
                             description="One per line: Name <email>, optionally followed by the student id")

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy.orm import selectinload
+
 from ..actions import OperationError
+from ..audit import changes, record
 from ..extensions import db
 from ..models import (SCORING_STATES, Award, Criterion, CriterionLevel, Event, Judge, Score, ScoreValue, Team,
                       TeamMember, utcnow)
-from ..scoring.rubric import parse_descriptors
+from ..scoring.rubric import format_descriptors, parse_descriptors
 from .csv_import import CsvImportError, JudgeRow, MemberRow, TeamRow
 
 # The four judging criteria of the MLOps Innovation Expo (syllabus), each on a 1-5 scale.
@@ -70,14 +73,20 @@ def create_event(name: str, held_on: date | None = None, venue: str = "", judges
 
         add_default_award_categories(event)
     db.session.flush()
+    record(event, "events", "event created", event.name,
+           {"held on": event.held_on, "venue": event.venue, "judges per team": event.judges_per_team,
+            "syllabus rubric": with_default_rubric})
     return event
 
 
 def set_current_event(event: Event) -> None:
     """Make `event` the one the admin pages and CLI act on by default."""
+    was_current = event.is_current
     db.session.execute(db.update(Event).where(Event.id != event.id).values(is_current=False))
     event.is_current = True
     db.session.flush()
+    if not was_current:
+        record(event, "events", "event made current", event.name)
 
 
 def current_event() -> Event | None:
@@ -94,8 +103,37 @@ def change_scoring_state(event: Event, new_state: str) -> None:
         raise OperationError(f"Scoring cannot go from {event.scoring_state} to {new_state}.")
     if new_state == "open" and not event.criteria:
         raise OperationError("Add at least one rubric criterion before opening scoring.")
-    event.scoring_state = new_state
+    old_state, event.scoring_state = event.scoring_state, new_state
     db.session.flush()
+    action = {"open": "scoring reopened" if old_state == "closed" else "scoring opened",
+              "closed": "scoring closed", "locked": "scoring locked"}[new_state]
+    record(event, "scoring", action, event.name, {"from": old_state, "to": new_state})
+
+
+# The event's settings, with the words the audit log uses for them.
+EVENT_SETTINGS = {"name": "name", "held_on": "date", "venue": "venue", "judges_per_team": "judges per team",
+                  "paper_size": "paper", "instructor_name": "certificates signed by",
+                  "instructor_title": "signer's title", "feedback_named": "judges named to the teams",
+                  "grade_scale": "letter scale"}
+
+
+def save_event_settings(event: Event, **settings) -> None:
+    """Change the event's settings (any of EVENT_SETTINGS); the changed ones go to the audit log."""
+    unknown = set(settings) - set(EVENT_SETTINGS)
+    if unknown:
+        raise TypeError(f"not event settings: {', '.join(sorted(unknown))}")
+    def logged(field, value):
+        if field == "grade_scale":  # as the organiser types it: "A 93, B 90, ..."
+            return "the syllabus scale" if value is None else ", ".join(f"{letter} {minimum:g}" for letter, minimum in value)
+        return value
+
+    before = {EVENT_SETTINGS[field]: logged(field, getattr(event, field)) for field in settings}
+    for field, value in settings.items():
+        setattr(event, field, value)
+    db.session.flush()
+    changed = changes(before, {EVENT_SETTINGS[field]: logged(field, value) for field, value in settings.items()})
+    if changed:
+        record(event, "settings", "event settings edited", event.name, changed)
 
 
 def event_has_scores(event: Event) -> bool:
@@ -124,6 +162,7 @@ def save_criterion(event: Event, criterion: Criterion | None, *, name: str, desc
                                  "their sheets would be incomplete.")
         if (criterion.scale_min, criterion.scale_max) != (scale_min, scale_max):
             raise OperationError("Scores already exist, so this criterion's scale cannot change.")
+    before = None if criterion is None else _criterion_fields(criterion)
     if criterion is None:
         position = max((c.position for c in event.criteria), default=-1) + 1
         criterion = Criterion(position=position)
@@ -134,7 +173,20 @@ def save_criterion(event: Event, criterion: Criterion | None, *, name: str, desc
     criterion.scale_min, criterion.scale_max = scale_min, scale_max
     criterion.levels = [CriterionLevel(low=lo, high=hi, text=text) for lo, hi, text in bands]
     db.session.flush()
+    after = _criterion_fields(criterion)
+    if before is None:
+        record(event, "rubric", "criterion added", criterion.name,
+               {"weight": criterion.weight, "scale": after["scale"]})
+    elif changed := changes(before, after):
+        record(event, "rubric", "criterion edited", criterion.name, changed)
     return criterion
+
+
+def _criterion_fields(criterion: Criterion) -> dict:
+    """A criterion as the audit log compares it."""
+    return {"name": criterion.name, "description": criterion.description, "weight": criterion.weight,
+            "scale": f"{criterion.scale_min}-{criterion.scale_max}",
+            "descriptors": format_descriptors(criterion.bands)}
 
 
 def _check_rubric_open(event: Event) -> None:
@@ -149,6 +201,8 @@ def delete_criterion(criterion: Criterion) -> None:
         db.select(db.func.count(ScoreValue.id)).where(ScoreValue.criterion_id == criterion.id)).scalar()
     if used:
         raise OperationError(f"{criterion.name} has {used} scores and cannot be removed.")
+    record(criterion.event, "rubric", "criterion deleted", criterion.name,
+           {"weight": criterion.weight, "scale": f"{criterion.scale_min}-{criterion.scale_max}"})
     db.session.delete(criterion)
     db.session.flush()
 
@@ -186,9 +240,18 @@ def parse_members(text: str) -> list[MemberRow]:
 
 
 def save_team(event: Event, team: Team | None, *, name: str, project: str, table_number: int,
-              members: list[tuple[str, str]], companies: str | None = None) -> Team:
-    """Add or edit a team; names and table numbers are unique within the event."""
+              members: list[tuple[str, str]] | None, companies: str | None = None) -> Team:
+    """Add or edit a team; names and table numbers are unique within the event.
+
+    `members` replaces the team's members; None leaves them as they are.
+    """
     name = name.strip()
+    tidy_companies = None
+    if companies is not None:
+        tidy_companies = "; ".join(part.strip() for part in companies.replace(",", ";").split(";") if part.strip())
+        if len(tidy_companies) > 300:
+            raise OperationError("The companies list is too long: at most 300 characters once written as "
+                                 "'A; B; C'. Keep the companies whose judges would have a conflict.")
     for other in event.teams:
         if other is team:
             continue
@@ -196,15 +259,38 @@ def save_team(event: Event, team: Team | None, *, name: str, project: str, table
             raise OperationError(f"There is already a team called {other.name}.")
         if other.table_number == table_number:
             raise OperationError(f"Table {table_number} is already {other.name}'s.")
+    before = None if team is None else _team_fields(team)
     if team is None:
         team = Team(event=event)
         db.session.add(team)
     team.name, team.project, team.table_number = name, project.strip(), table_number
-    if companies is not None:
-        team.companies = "; ".join(part.strip() for part in companies.replace(",", ";").split(";") if part.strip())
-    _set_members(team, members, replace=True)
+    if tidy_companies is not None:
+        team.companies = tidy_companies
+    if members is not None:
+        _set_members(team, members, replace=True)
     db.session.flush()
+    after = _team_fields(team)
+    if before is None:
+        record(event, "teams", "team added", team.name,
+               {"table": team.table_number, "project": team.project, "members": len(team.members)})
+    else:
+        changed = changes({k: v for k, v in before.items() if k != "members"},
+                          {k: v for k, v in after.items() if k != "members"})
+        added = [m for m in after["members"] if m not in before["members"]]
+        removed = [m for m in before["members"] if m not in after["members"]]
+        if added:
+            changed["members added"] = added
+        if removed:
+            changed["members removed"] = removed
+        if changed:
+            record(event, "teams", "team edited", team.name, changed)
     return team
+
+
+def _team_fields(team: Team) -> dict:
+    """A team as the audit log compares it."""
+    return {"name": team.name, "project": team.project, "table": team.table_number, "companies": team.companies,
+            "members": [f"{m.name} <{m.email}>" + (f" {m.student_id}" if m.student_id else "") for m in team.members]}
 
 
 def _set_members(team: Team, members, replace: bool) -> None:
@@ -231,20 +317,28 @@ def reissue_feedback_link(team: Team) -> Team:
     team.feedback_version += 1
     team.feedback_revoked_at = None
     db.session.flush()
+    record(team.event_id, "teams", "feedback link reissued", team.name)
     return team
 
 
 def set_feedback_link_withdrawn(team: Team, withdrawn: bool) -> Team:
     """Switch the team's feedback link off (every version) or back on."""
+    if (team.feedback_revoked_at is not None) == withdrawn:
+        return team  # already so (a double submit): nothing changes
     team.feedback_revoked_at = utcnow() if withdrawn else None
     db.session.flush()
+    record(team.event_id, "teams", "feedback link withdrawn" if withdrawn else "feedback link restored", team.name)
     return team
 
 
 def set_member_present(member: TeamMember, present: bool) -> TeamMember:
     """Mark a member present at the expo or not (not present: no Expo grade, no participation certificate)."""
+    if member.present == present:
+        return member
     member.present = present
     db.session.flush()
+    record(member.team.event_id, "teams", "member marked present" if present else "member marked not present",
+           f"{member.team.name}: {member.name}")
     return member
 
 
@@ -255,6 +349,8 @@ def delete_team(team: Team) -> None:
     awarded = db.session.execute(db.select(db.func.count(Award.id)).where(Award.team_id == team.id)).scalar()
     if awarded:
         raise OperationError(f"{team.name} holds {awarded} award{'s' if awarded != 1 else ''}: undo the decision first.")
+    record(team.event_id, "teams", "team deleted", team.name,
+           {"table": team.table_number, "project": team.project, "members": len(team.members)})
     db.session.delete(team)
     db.session.flush()
 
@@ -265,12 +361,21 @@ def save_judge(event: Event, judge: Judge | None, *, name: str, email: str, affi
         db.select(Judge).where(Judge.event_id == event.id, Judge.email == email)).scalar_one_or_none()
     if clash is not None and clash is not judge:
         raise OperationError(f"{clash.name} already uses {email}.")
+    before = None if judge is None else _judge_fields(judge)
     if judge is None:
         judge = Judge(event=event)
         db.session.add(judge)
     judge.name, judge.email, judge.affiliation = name.strip(), email, affiliation.strip()
     db.session.flush()
+    if before is None:
+        record(event, "judges", "judge added", judge.name, {"email": judge.email, "affiliation": judge.affiliation})
+    elif changed := changes(before, _judge_fields(judge)):
+        record(event, "judges", "judge edited", judge.name, changed)
     return judge
+
+
+def _judge_fields(judge: Judge) -> dict:
+    return {"name": judge.name, "email": judge.email, "affiliation": judge.affiliation}
 
 
 def delete_judge(judge: Judge) -> None:
@@ -278,6 +383,7 @@ def delete_judge(judge: Judge) -> None:
     if scored:
         raise OperationError(f"{judge.name} has submitted {scored} score sheets, so they cannot be removed. "
                              "Withdraw their badge instead.")
+    record(judge.event_id, "judges", "judge deleted", judge.name, {"email": judge.email})
     db.session.delete(judge)
     db.session.flush()
 
@@ -287,11 +393,15 @@ def reissue_badge(judge: Judge) -> None:
     judge.token_version += 1
     judge.revoked_at = None
     db.session.flush()
+    record(judge.event_id, "badges", "badge reissued", judge.name)
 
 
 def set_badge_withdrawn(judge: Judge, withdrawn: bool) -> None:
+    if (judge.revoked_at is not None) == withdrawn:
+        return  # already so: nothing changes
     judge.revoked_at = utcnow() if withdrawn else None
     db.session.flush()
+    record(judge.event_id, "badges", "badge withdrawn" if withdrawn else "badge restored", judge.name)
 
 
 def import_teams(event: Event, rows: list[TeamRow]) -> tuple[int, int]:
@@ -299,14 +409,18 @@ def import_teams(event: Event, rows: list[TeamRow]) -> tuple[int, int]:
 
     Members are added or renamed by e-mail and never removed by an import. Returns (added, updated).
     """
-    existing = {t.name.casefold(): t for t in event.teams}
+    # One query for the teams and one for their members: linear in the rows, whatever the event's size.
+    teams = db.session.execute(db.select(Team).where(Team.event_id == event.id)
+                               .options(selectinload(Team.members))).scalars().all()
+    existing = {t.name.casefold(): t for t in teams}
+    by_table = {t.table_number: t for t in teams}
     incoming = {r.name.casefold() for r in rows}
     errors = []
     for row in rows:
-        for other in event.teams:
-            if other.table_number == row.table and other.name.casefold() != row.name.casefold() \
-                    and other.name.casefold() not in incoming:
-                errors.append(f"Line {row.line}: table {row.table} already belongs to {other.name}.")
+        other = by_table.get(row.table)
+        if other is not None and other.name.casefold() != row.name.casefold() \
+                and other.name.casefold() not in incoming:
+            errors.append(f"Line {row.line}: table {row.table} already belongs to {other.name}.")
     if errors:
         raise CsvImportError(errors)
     # Two teams may swap tables in one file: park the moving ones first so the unique
@@ -328,6 +442,8 @@ def import_teams(event: Event, rows: list[TeamRow]) -> tuple[int, int]:
         team.project, team.table_number = row.project, row.table
         _set_members(team, row.members, replace=False)
     db.session.flush()
+    record(event, "teams", "teams imported", "CSV file",
+           {"added": added, "updated": updated, "members": sum(len(r.members) for r in rows)})
     return added, updated
 
 
@@ -345,4 +461,5 @@ def import_judges(event: Event, rows: list[JudgeRow]) -> tuple[int, int]:
             updated += 1
         judge.name, judge.affiliation = row.name, row.affiliation
     db.session.flush()
+    record(event, "judges", "judges imported", "CSV file", {"added": added, "updated": updated})
     return added, updated

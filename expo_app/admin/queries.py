@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import selectinload
+
 from ..extensions import db
-from ..models import Event, Judge, JudgeSignIn, Score, ScoreAudit, Team
+from ..models import ADMIN_ACTION_AREAS, AdminAction, Event, Judge, JudgeSignIn, Score, ScoreAudit, Team
 from ..judging.operations import sheet_total
 
 
@@ -44,11 +46,53 @@ def group_sheets(rows: list[SheetRow], by: str) -> list[tuple[object, list[Sheet
     return result
 
 
-def audit_entries(event: Event, limit: int, offset: int) -> list[ScoreAudit]:
-    return list(db.session.execute(
-        db.select(ScoreAudit).where(ScoreAudit.event_id == event.id)
-        .order_by(ScoreAudit.changed_at.desc(), ScoreAudit.id.desc()).limit(limit).offset(offset)
-    ).scalars())
+# What the audit page can show: everything (""), the score sheets, the organisers' actions, or one area of them.
+AUDIT_KINDS = ("", "sheets", "actions", *ADMIN_ACTION_AREAS)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    kind: str  # "sheet" (a ScoreAudit) or "action" (an AdminAction)
+    entry: ScoreAudit | AdminAction
+
+    @property
+    def at(self):
+        return self.entry.changed_at if self.kind == "sheet" else self.entry.at
+
+
+def audit_entries(event: Event, limit: int, offset: int, kind: str = "", actor: str = "") -> list[AuditRow]:
+    """The event's audit log, newest first: score sheets and organisers' actions in one list.
+
+    `kind` is one of AUDIT_KINDS (anything else means everything); `actor` keeps the entries whose
+    actor contains it, whatever the case.
+    """
+    kind = kind if kind in AUDIT_KINDS else ""
+    parts = []
+    if kind in ("", "sheets"):
+        sheets = db.select(db.literal("sheet", db.String).label("kind"), ScoreAudit.id.label("id"),
+                           ScoreAudit.changed_at.label("at")).where(ScoreAudit.event_id == event.id)
+        if actor:
+            sheets = sheets.where(db.func.lower(ScoreAudit.actor).contains(actor.lower(), autoescape=True))
+        parts.append(sheets)
+    if kind != "sheets":
+        actions = db.select(db.literal("action", db.String).label("kind"), AdminAction.id.label("id"),
+                            AdminAction.at.label("at")).where(AdminAction.event_id == event.id)
+        if kind in ADMIN_ACTION_AREAS:
+            actions = actions.where(AdminAction.area == kind)
+        if actor:
+            actions = actions.where(db.func.lower(AdminAction.actor).contains(actor.lower(), autoescape=True))
+        parts.append(actions)
+    both = (parts[0] if len(parts) == 1 else db.union_all(*parts)).subquery()
+    page = db.session.execute(db.select(both.c.kind, both.c.id).order_by(both.c.at.desc(), both.c.kind, both.c.id.desc())
+                              .limit(limit).offset(offset)).all()
+    sheet_ids = [i for k, i in page if k == "sheet"]
+    action_ids = [i for k, i in page if k == "action"]
+    sheets_by_id = {a.id: a for a in db.session.execute(
+        db.select(ScoreAudit).where(ScoreAudit.id.in_(sheet_ids))
+        .options(selectinload(ScoreAudit.score).selectinload(Score.team))).scalars()} if sheet_ids else {}
+    actions_by_id = {a.id: a for a in db.session.execute(
+        db.select(AdminAction).where(AdminAction.id.in_(action_ids))).scalars()} if action_ids else {}
+    return [AuditRow(k, sheets_by_id[i] if k == "sheet" else actions_by_id[i]) for k, i in page]
 
 
 def sign_in_counts(event: Event) -> dict[int, int]:

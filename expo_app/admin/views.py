@@ -1,11 +1,12 @@
 """Organiser pages. Each view: load or 404, check permission, validate, one operation, commit, redirect."""
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
-from ..actions import OperationError, run_confirmed, run_operation
+from ..actions import (NOTHING_IMPORTED, OperationError, import_refused, release_lock_and_read, run_confirmed,
+                       run_operation)
 from ..auth.session import admin_required
 from ..documents.qr import qr_svg
 from ..extensions import db
-from ..models import Criterion, Event, Judge, Team, TeamMember
+from ..models import ADMIN_ACTION_AREAS, Criterion, Event, Judge, Team, TeamMember
 from ..scoring.grades import SYLLABUS_SCALE, format_scale, parse_scale, scale_from_setting
 from ..scoring.rubric import format_descriptors
 from . import bp, operations as ops
@@ -13,7 +14,7 @@ from .csv_import import JUDGES_TEMPLATE, TEAMS_TEMPLATE, CsvImportError, parse_j
 from ..links import feedback_url
 from .exports import judge_links_csv, judge_sign_in_url, scores_csv, team_links_csv, team_url
 from .forms import ConfirmForm, CriterionForm, EventForm, ImportForm, JudgeForm, ScoringStateForm, TeamForm
-from .queries import audit_entries, event_counts, group_sheets, score_sheets, sign_in_counts
+from .queries import AUDIT_KINDS, audit_entries, event_counts, group_sheets, score_sheets, sign_in_counts
 
 AUDIT_PAGE = 100
 
@@ -36,11 +37,6 @@ def _csv(text: str, filename: str) -> Response:
 def _svg(url: str, filename: str, cache: str = "private, max-age=300") -> Response:
     return Response(qr_svg(url), mimetype="image/svg+xml",
                     headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": cache})
-
-
-def _flash_errors(exc: Exception) -> None:
-    for message in getattr(exc, "errors", [str(exc)]):
-        flash(message, "error")
 
 
 @bp.route("/")
@@ -86,14 +82,14 @@ def event_settings(event_id):
     if request.method == "GET":
         form.grade_scale.data = format_scale(scale_from_setting(event.grade_scale))
     if form.validate_on_submit():
-        event.name, event.held_on = form.name.data.strip(), form.held_on.data
-        event.venue, event.judges_per_team = (form.venue.data or "").strip(), form.judges_per_team.data
-        event.paper_size = form.paper_size.data
-        event.instructor_name = (form.instructor_name.data or "").strip()
-        event.instructor_title = (form.instructor_title.data or "").strip()
-        event.feedback_named = bool(form.feedback_named.data)
         scale = parse_scale(form.grade_scale.data) if (form.grade_scale.data or "").strip() else SYLLABUS_SCALE
-        event.grade_scale = None if scale == SYLLABUS_SCALE else [list(step) for step in scale]
+        ops.save_event_settings(
+            event, name=form.name.data.strip(), held_on=form.held_on.data, venue=(form.venue.data or "").strip(),
+            judges_per_team=form.judges_per_team.data, paper_size=form.paper_size.data,
+            instructor_name=(form.instructor_name.data or "").strip(),
+            instructor_title=(form.instructor_title.data or "").strip(),
+            feedback_named=bool(form.feedback_named.data),
+            grade_scale=None if scale == SYLLABUS_SCALE else [list(step) for step in scale])
         db.session.commit()
         flash("Event saved.", "success")
         return redirect(url_for("admin.event", event_id=event.id))
@@ -183,20 +179,27 @@ def teams(event_id):
             db.session.commit()
             flash(f"{team.name} added at table {team.table_number}.", "success")
             return redirect(url_for("admin.teams", event_id=event.id))
+    return _teams_page(event, form)
+
+
+def _teams_page(event, form, import_errors=None, status=200):
     return render_template("admin/teams.html", event=event, form=form, import_form=ImportForm(),
-                           confirm=ConfirmForm(), team_url=team_url)
+                           confirm=ConfirmForm(), team_url=team_url, import_errors=import_errors), status
 
 
 @bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
 def edit_team(team_id):
     team = _get(Team, team_id)
     form = TeamForm(obj=team)
+    # A POST without a members field leaves the members as they are (the field would otherwise be
+    # filled from the team object's list of members).
+    members_sent = request.method == "POST" and "members" in request.form
     if request.method == "GET":
         form.members.data = "\n".join(f"{m.name} <{m.email}>" + (f" {m.student_id}" if m.student_id else "")
                                       for m in team.members)
     if form.validate_on_submit():
         try:
-            members = ops.parse_members(form.members.data)
+            members = ops.parse_members(form.members.data) if members_sent else None
             ops.save_team(team.event, team, name=form.name.data, project=form.project.data or "",
                           companies=form.companies.data or "",
                           table_number=form.table_number.data, members=members)
@@ -253,21 +256,27 @@ def team_qr(team_id):
 
 @bp.route("/events/<int:event_id>/teams/import", methods=["POST"])
 def import_teams(event_id):
+    return _import(event_id, parse_teams_csv, ops.import_teams, _teams_page, TeamForm, "teams", "admin.teams")
+
+
+def _import(event_id, parse, apply, page, form_class, noun: str, endpoint: str):
+    """A CSV upload, all or nothing: parsed outside the write lock, applied in one short transaction;
+    refused lines are listed in the page itself (422), never in the cookie."""
     event = _get(Event, event_id)
     form = ImportForm()
-    if form.validate_on_submit():
-        try:
-            added, updated = ops.import_teams(event, parse_teams_csv(form.file.data.read()))
-        except CsvImportError as exc:
-            db.session.rollback()
-            flash("Nothing was imported. Fix these lines and upload the file again:", "error")
-            _flash_errors(exc)
-        else:
-            db.session.commit()
-            flash(f"Imported teams: {added} added, {updated} updated.", "success")
-    else:
-        _flash_errors(ValueError(" ".join(form.file.errors) or "Choose a CSV file."))
-    return redirect(url_for("admin.teams", event_id=event.id))
+    if not form.validate_on_submit():
+        return page(event, form_class(formdata=None), import_refused(
+            "Nothing was imported:", form.file.errors or ["Choose a CSV file."]), 422)
+    data = release_lock_and_read(form)
+    try:
+        rows = parse(data)
+        added, updated = apply(_get(Event, event_id), rows)
+    except CsvImportError as exc:
+        db.session.rollback()
+        return page(_get(Event, event_id), form_class(formdata=None), import_refused(NOTHING_IMPORTED, exc.errors), 422)
+    db.session.commit()
+    flash(f"Imported {noun}: {added} added, {updated} updated.", "success")
+    return redirect(url_for(endpoint, event_id=event_id))
 
 
 @bp.route("/teams-template.csv")
@@ -296,8 +305,12 @@ def judges(event_id):
             db.session.commit()
             flash(f"{judge.name} added.", "success")
             return redirect(url_for("admin.judges", event_id=event.id))
+    return _judges_page(event, form)
+
+
+def _judges_page(event, form, import_errors=None, status=200):
     return render_template("admin/judges.html", event=event, form=form, import_form=ImportForm(),
-                           confirm=ConfirmForm(), sign_ins=sign_in_counts(event))
+                           confirm=ConfirmForm(), sign_ins=sign_in_counts(event), import_errors=import_errors), status
 
 
 @bp.route("/judges/<int:judge_id>/edit", methods=["GET", "POST"])
@@ -354,21 +367,7 @@ def judge_qr(judge_id):
 
 @bp.route("/events/<int:event_id>/judges/import", methods=["POST"])
 def import_judges(event_id):
-    event = _get(Event, event_id)
-    form = ImportForm()
-    if form.validate_on_submit():
-        try:
-            added, updated = ops.import_judges(event, parse_judges_csv(form.file.data.read()))
-        except CsvImportError as exc:
-            db.session.rollback()
-            flash("Nothing was imported. Fix these lines and upload the file again:", "error")
-            _flash_errors(exc)
-        else:
-            db.session.commit()
-            flash(f"Imported judges: {added} added, {updated} updated.", "success")
-    else:
-        _flash_errors(ValueError(" ".join(form.file.errors) or "Choose a CSV file."))
-    return redirect(url_for("admin.judges", event_id=event.id))
+    return _import(event_id, parse_judges_csv, ops.import_judges, _judges_page, JudgeForm, "judges", "admin.judges")
 
 
 @bp.route("/judges-template.csv")
@@ -400,6 +399,9 @@ def scores_export(event_id):
 def audit(event_id):
     event = _get(Event, event_id)
     page = min(max(request.args.get("page", 1, type=int), 1), 1_000_000)
-    entries = audit_entries(event, AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE)
+    kind = request.args.get("kind", "")
+    kind = kind if kind in AUDIT_KINDS else ""
+    actor = " ".join(request.args.get("actor", "").split())[:300]
+    entries = audit_entries(event, AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE, kind=kind, actor=actor)
     return render_template("admin/audit.html", event=event, entries=entries[:AUDIT_PAGE], page=page,
-                           has_more=len(entries) > AUDIT_PAGE)
+                           has_more=len(entries) > AUDIT_PAGE, kind=kind, actor=actor, areas=ADMIN_ACTION_AREAS)

@@ -4,12 +4,17 @@ change ORM objects and flush; the caller commits once."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
+
 from ..actions import OperationError
+from ..admin.csv_import import MAX_ROWS, CsvImportError, decode_csv
+from ..audit import change, record
 from ..extensions import db
 from ..models import Assignment, Event, Judge, JudgeConflict, Score, ScoreAudit, Team, TeamVisit, utcnow
 from ..scoring.assignment import (Plan, PlanJudge, PlanTeam, conflicted, line_layout, measure_plan, plan_assignments,
@@ -22,12 +27,8 @@ CROWD_MINUTES = 5
 VALUE_DRAWS = 200  # posterior draws behind the value of one more score
 
 
-class AssignmentImportError(ValueError):
-    """The file cannot be imported; `errors` lists every problem, each naming its line."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("; ".join(errors))
-        self.errors = errors
+# The same refusal as every CSV import: `errors` lists every problem, each naming its line.
+AssignmentImportError = CsvImportError
 
 
 def absent_marks(event: Event) -> dict[int, int]:
@@ -114,6 +115,10 @@ def make_plan(event: Event, *, k: int | None = None, seed: int | None = None, re
     seed = seed if seed is not None else (event.plan_seed if replan and event.plan_seed is not None else 0)
     plan = compute_plan(event, k=k, seed=seed, replan=replan)
     save_plan(event, plan, seed)
+    details = {"judges per team": plan.k, "seed": seed, "visits": sum(len(teams) for teams in plan.lists.values())}
+    if replan:
+        details["visits changed"] = plan.changed
+    record(event, "assignments", "plan remade" if replan else "plan made", event.name, details)
     return plan
 
 
@@ -147,13 +152,28 @@ class _Line:
     order: int
 
 
+def _csv_rows(data: bytes | str):
+    """A CSV upload's rows, or AssignmentImportError for a file that is not UTF-8 text, holds NUL
+    bytes, cannot be parsed, or is far longer than any expo's list (the same rules as team imports)."""
+    reader = csv.reader(io.StringIO(decode_csv(data), newline=""))
+    rows = []
+    try:
+        for cells in reader:
+            rows.append((reader.line_num, cells))
+            if len(rows) > MAX_ROWS + 1:
+                raise AssignmentImportError([f"Line {reader.line_num}: the file has more than {MAX_ROWS:,} rows. "
+                                             "An expo's list fits in far fewer: check that this is the right file."])
+    except csv.Error as exc:
+        raise AssignmentImportError([f"Line {reader.line_num}: the file cannot be read as CSV ({exc})."]) from None
+    return rows
+
+
 def import_csv(event: Event, data: bytes | str) -> int:
     """Replace the plan with one planned by hand (`judge,team,order`; judge by e-mail or exact name,
     team by table number or exact name). All or nothing; every error names its line."""
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text))
+    rows = _csv_rows(data)
     errors: list[str] = []
-    header = next(reader, None)
+    header = rows[0][1] if rows else None
     if header is None or [h.strip().lower() for h in header][:3] != ["judge", "team", "order"]:
         raise AssignmentImportError(["Line 1: the header must be judge,team,order."])
     judges_by = {j.email.lower(): j for j in event.judges} | {j.name.casefold(): j for j in event.judges}
@@ -162,8 +182,7 @@ def import_csv(event: Event, data: bytes | str) -> int:
     lines: list[_Line] = []
     seen_pairs: dict[tuple[int, int], int] = {}
     seen_orders: dict[tuple[int, int], int] = {}
-    for cells in reader:
-        n = reader.line_num
+    for n, cells in rows[1:]:
         if not any(c.strip() for c in cells):
             continue
         cells = [c.strip() for c in cells] + ["", "", ""]
@@ -209,6 +228,8 @@ def import_csv(event: Event, data: bytes | str) -> int:
             db.session.add(Assignment(event_id=event.id, judge_id=judge_id, team_id=line.team.id, position=position))
     event.planned_at, event.plan_seed = utcnow(), None
     db.session.flush()
+    record(event, "assignments", "plan imported", "CSV file",
+           {"visits": len(lines), "judges": len(by_judge)})
     return len(lines)
 
 
@@ -253,34 +274,41 @@ def crowding(event: Event, judge: Judge) -> dict[int, int]:
     return dict(counts)
 
 
-_VALUES: dict[int, tuple[tuple, dict]] = {}  # event id -> (scores version, team id -> value)
-
-
 def team_value_map(event: Event) -> dict[int, float]:
     """Team id -> the value of one more score (expo_app.scoring.routing), from the engine's fit.
-    Cached per event until a score changes, so that every judge home load stays cheap."""
+
+    One fit per event shared by every worker (expo_app.platform.cache), refitted in the background
+    at most every ROUTING_MAX_AGE_S while sheets arrive: a judge's home page never waits for a fit.
+    Before the first fit exists every team is worth the same (the plan's order decides).
+    """
+    from ..platform.cache import shared_result
     from ..results.queries import engine_input
     from ..scoring.grades import scale_from_setting
     from ..scoring.ranking import analyse
     from ..scoring.routing import TeamState, boundaries_in_points, team_values
 
-    version = db.session.execute(db.select(db.func.count(ScoreAudit.id), db.func.max(ScoreAudit.id))
-                                 .where(ScoreAudit.event_id == event.id)).one()
-    version = (tuple(version), event.grade_scale and tuple(map(tuple, event.grade_scale)))
-    cached = _VALUES.get(event.id)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    data = engine_input(event)
-    team_ids = [t.id for t in event.teams]
-    if not data.rows:
-        values = {t: 1.0 for t in team_ids}
-    else:
+    audit = db.session.execute(db.select(db.func.count(ScoreAudit.id), db.func.max(ScoreAudit.id))
+                               .where(ScoreAudit.event_id == event.id)).one()
+    version = repr((tuple(audit), event.grade_scale and tuple(map(tuple, event.grade_scale)),
+                    [t.id for t in event.teams]))
+
+    event_id = event.id
+
+    def compute() -> dict[int, float]:
+        event = db.session.get(Event, event_id)  # perhaps in a background thread: its own session
+        data = engine_input(event)
+        team_ids = [t.id for t in event.teams]
+        if not data.rows:
+            return {t: 1.0 for t in team_ids}
         result = analyse(data.rows, data.criteria, method="adjusted", seed=0, n_boot=VALUE_DRAWS)
         states = [TeamState(data.teams[r.team].id, r.score, r.score_low, r.score_high, r.p_top3, r.judges)
                   for r in result.teams]
-        values = team_values(states, boundaries_in_points(scale_from_setting(event.grade_scale)), all_teams=team_ids)
-    _VALUES[event.id] = (version, values)
-    return values
+        return team_values(states, boundaries_in_points(scale_from_setting(event.grade_scale)), all_teams=team_ids)
+
+    values, _served = shared_result(f"routing:{event.id}", hashlib.sha256(version.encode()).hexdigest()[:20],
+                                    compute, current_app.config["ROUTING_MAX_AGE_S"], fallback=dict)
+    # A team added since the last fit is worth a visit like any team no judge has seen.
+    return {t.id: values.get(t.id, 1.0) for t in event.teams}
 
 
 def judge_route(judge: Judge) -> Route:
@@ -330,21 +358,29 @@ def judge_route(judge: Judge) -> Route:
 
 
 def set_live_routing(event: Event, live: bool) -> None:
+    if event.live_routing == live:
+        return
     event.live_routing = live
     db.session.flush()
+    record(event, "assignments", "live routing switched on" if live else "live routing switched off", event.name)
 
 
 # ------------------------------------------------------------------------------------ organiser actions
 
 def set_available(judge: Judge, available: bool) -> None:
+    if judge.available == available:
+        return
     judge.available = available
     db.session.flush()
+    record(judge.event_id, "judges", "judge back in the hall" if available else "judge marked away", judge.name)
 
 
 def bring_back(team: Team) -> None:
     """Absent marks so far no longer count: the team is suggested again."""
+    marks = absent_marks(team.event).get(team.id, 0)
     team.absent_cleared_at = utcnow()
     db.session.flush()
+    record(team.event_id, "assignments", "team brought back", team.name, {"absent marks cleared": marks})
 
 
 def mark_conflict(event: Event, judge: Judge, team: Team) -> JudgeConflict:
@@ -362,35 +398,38 @@ def mark_conflict(event: Event, judge: Judge, team: Team) -> JudgeConflict:
     for position, row in enumerate(rest, start=1):
         row.position = position
     db.session.flush()
+    record(event, "assignments", "conflict marked", f"{judge.name} and {team.name}")
     return conflict
 
 
 def unmark_conflict(conflict: JudgeConflict) -> None:
+    record(conflict.event_id, "assignments", "conflict removed", f"{conflict.judge.name} and {conflict.team.name}")
     db.session.delete(conflict)
     db.session.flush()
 
 
 def set_layout(event: Event, tables_per_row: int | None) -> None:
-    event.tables_per_row = tables_per_row
+    if event.tables_per_row == tables_per_row:
+        return
+    before, event.tables_per_row = event.tables_per_row, tables_per_row
     db.session.flush()
+    record(event, "assignments", "layout changed", event.name, {"tables per row": change(before, tables_per_row)})
 
 
 def import_layout(event: Event, data: bytes | str) -> int:
     """Table positions from `table,x,y` (any unit, e.g. metres): all or nothing, errors by line."""
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    rows = _csv_rows(data)
+    header = rows[0][1] if rows else None
     if header is None or [h.strip().lower() for h in header][:3] != ["table", "x", "y"]:
         raise AssignmentImportError(["Line 1: the header must be table,x,y."])
     teams = {t.table_number: t for t in event.teams}
     errors, found, seen = [], [], {}
-    for cells in reader:
-        n = reader.line_num
+    for n, cells in rows[1:]:
         if not any(c.strip() for c in cells):
             continue
         cells = [c.strip() for c in cells] + ["", "", ""]
         problems = []
-        team = teams.get(int(cells[0])) if cells[0].isdigit() else None
+        team = teams.get(int(cells[0])) if cells[0].isdecimal() and len(cells[0]) < 10 else None
         if team is None:
             problems.append(f"no team of this event sits at table '{cells[0]}'")
         elif team.table_number in seen:
@@ -414,4 +453,5 @@ def import_layout(event: Event, data: bytes | str) -> int:
     for team, x, y in found:
         team.pos_x, team.pos_y = x, y
     db.session.flush()
+    record(event, "assignments", "table positions imported", "CSV file", {"tables": len(found)})
     return len(found)

@@ -5,7 +5,7 @@ from collections import Counter
 from flask import Response, flash, redirect, render_template, url_for
 from wtforms.fields.choices import SelectChoice
 
-from ..actions import run_confirmed, run_operation
+from ..actions import import_refused, release_lock_and_read, run_confirmed, run_operation
 from ..admin.forms import ConfirmForm, ImportForm
 from ..auth.session import admin_required
 from ..extensions import db
@@ -35,12 +35,15 @@ def _conflict_form(event: Event) -> ConflictForm:
 @bp.route("/events/<int:event_id>/assignments")
 def plan(event_id):
     event = db.get_or_404(Event, event_id)
-    form = PlanForm(per_team=event.judges_per_team, seed=event.plan_seed or 0,
+    return _page(event, _plan_form(event))
+
+
+def _plan_form(event: Event) -> PlanForm:
+    return PlanForm(formdata=None, per_team=event.judges_per_team, seed=event.plan_seed or 0,
                     mode="replan" if event.planned_at else "new")
-    return _page(event, form)
 
 
-def _page(event, form, status=200):
+def _page(event, form, status=200, import_errors=None):
     current = ops.current_plan(event)
     marks = ops.absent_marks(event)
     done = ops.scored_pairs(event)
@@ -58,7 +61,7 @@ def _page(event, form, status=200):
                            conflict_form=_conflict_form(event), layout_form=LayoutForm(tables_per_row=event.tables_per_row),
                            import_form=ImportForm(), layout_import_form=ImportForm(prefix="layout"),
                            confirm=ConfirmForm(), absent_marks_needed=ops.ABSENT_MARKS,
-                           routing_form=RoutingForm(live=event.live_routing)), status
+                           routing_form=RoutingForm(live=event.live_routing), import_errors=import_errors), status
 
 
 @bp.route("/events/<int:event_id>/assignments/plan", methods=["POST"])
@@ -93,21 +96,20 @@ def export_csv(event_id):
 
 
 def _import_file(event: Event, form: ImportForm, apply, done: str, missing: str, nothing: str):
-    """An uploaded CSV, all or nothing: every refused line is flashed, and nothing changes."""
+    """An uploaded CSV, all or nothing: refused lines are listed on the page itself, and nothing changes."""
     if not form.validate_on_submit():
-        flash(missing, "error")
-        return _back(event.id)
+        return _page(event, _plan_form(event), 422, import_refused(missing, form.file.errors))
+    event_id = event.id
+    data = release_lock_and_read(form)
     try:
-        count = apply(event, form.file.data.read())
+        count = apply(db.get_or_404(Event, event_id), data)
     except ops.AssignmentImportError as exc:
         db.session.rollback()
-        for message in exc.errors:
-            flash(message, "error")
-        flash(nothing, "error")
-        return _back(event.id)
+        event = db.get_or_404(Event, event_id)
+        return _page(event, _plan_form(event), 422, import_refused(nothing, exc.errors))
     db.session.commit()
     flash(done.format(count=count), "success")
-    return _back(event.id)
+    return _back(event_id)
 
 
 @bp.route("/events/<int:event_id>/assignments/import", methods=["POST"])

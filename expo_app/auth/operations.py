@@ -1,9 +1,11 @@
 """Signing judges and admins in. Operations change ORM objects and flush; the view commits."""
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import AdminUser, Judge, JudgeSignIn, utcnow
@@ -60,12 +62,28 @@ def record_judge_sign_in(judge: Judge, user_agent: str, remote_addr: str) -> Jud
     return entry
 
 
+def _dummy_hash() -> str:
+    """A hash to check unknown e-mails against, so they take as long as known ones."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    cache = current_app.extensions.setdefault("expo_dummy_hash", {})
+    if method not in cache:
+        cache[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return cache[method]
+
+
 def authenticate_admin(email: str, password: str) -> AdminUser | None:
-    """The admin with these credentials, or None (callers show one generic message)."""
+    """The admin with these credentials, or None (callers show one generic message).
+
+    An unknown e-mail costs a password check too, against a dummy hash: the answer's timing must not
+    tell which e-mails have accounts.
+    """
     admin = db.session.execute(
         db.select(AdminUser).where(db.func.lower(AdminUser.email) == email.strip().lower())
     ).scalar_one_or_none()
-    if admin is None or not admin.check_password(password):
+    if admin is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not admin.check_password(password):
         return None
     admin.last_login_at = utcnow()
     db.session.flush()

@@ -2,13 +2,48 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 
 from ..extensions import db
 from ..models import AdminUser, Judge
+from ..platform.shared import hashed, shared
+
+
+REVOKED = "session:revoked:"
+
+
+def _session_revoked() -> bool:
+    """Whether this cookie's session was ended (signed out), checked in the shared state.
+
+    A signed cookie cannot be taken back, so each sign-in gets a random session id and signing out
+    records that id as revoked (for as long as the cookie could live): a copy of the cookie made
+    before then stops working. A session without an id (made before this check existed) counts as
+    ended.
+    """
+    if "session_revoked" not in g:
+        sid = session.get("sid")
+        g.session_revoked = not sid or shared().get(REVOKED + hashed(sid)) is not None
+    return g.session_revoked
+
+
+def revoke_session() -> None:
+    """End this cookie's session for good, then clear it."""
+    sid = session.get("sid")
+    if sid:
+        lifetime = int(current_app.permanent_session_lifetime.total_seconds())
+        shared().set(REVOKED + hashed(sid), b"1", lifetime)
+    session.clear()
+    for key in ("current_admin", "current_judge", "session_revoked"):
+        g.pop(key, None)
+
+
+def _new_session_id() -> None:
+    session["sid"] = secrets.token_urlsafe(18)
+    g.pop("session_revoked", None)
 
 
 def current_judge() -> Judge | None:
@@ -16,7 +51,7 @@ def current_judge() -> Judge | None:
     if "current_judge" not in g:
         judge = None
         judge_id = session.get("judge_id")
-        if judge_id is not None:
+        if judge_id is not None and not _session_revoked():
             judge = db.session.get(Judge, judge_id)
             if (judge is None or judge.revoked_at is not None
                     or judge.token_version != session.get("judge_token_version")
@@ -41,7 +76,7 @@ def judging_ended_for_session() -> bool:
     Such a judge is told "Judging has ended" directly, not to scan a badge that would only say so.
     """
     judge_id = session.get("judge_id")
-    if judge_id is None or current_judge() is not None:
+    if judge_id is None or current_judge() is not None or _session_revoked():
         return False
     judge = db.session.get(Judge, judge_id)
     return (judge is not None and judge.revoked_at is None and judge.token_version == session.get("judge_token_version")
@@ -56,8 +91,9 @@ def _password_stamp(admin: AdminUser) -> str:
 def current_admin() -> AdminUser | None:
     if "current_admin" not in g:
         admin_id = session.get("admin_id")
-        admin = db.session.get(AdminUser, admin_id) if admin_id is not None else None
-        if admin is not None and session.get("admin_stamp") != _password_stamp(admin):
+        admin = db.session.get(AdminUser, admin_id) if admin_id is not None and not _session_revoked() else None
+        if admin is not None and (session.get("admin_stamp") != _password_stamp(admin)
+                                  or session.get("admin_sv") != admin.session_version):
             admin = None
         g.current_admin = admin
     return g.current_admin
@@ -70,10 +106,11 @@ def admin_actor() -> str:
 
 def start_judge_session(judge: Judge) -> None:
     # A fresh session: nothing from before sign-in (a fixation attempt) carries over.
-    admin_keys = {k: session[k] for k in ("admin_id", "admin_stamp") if k in session}
+    admin_keys = {k: session[k] for k in ("admin_id", "admin_stamp", "admin_sv") if k in session}
     session.clear()
     session.update(admin_keys)
     session.permanent = True
+    _new_session_id()
     session["judge_id"] = judge.id
     session["judge_token_version"] = judge.token_version
     g.pop("current_judge", None)
@@ -82,8 +119,10 @@ def start_judge_session(judge: Judge) -> None:
 def start_admin_session(admin: AdminUser) -> None:
     session.clear()
     session.permanent = True
+    _new_session_id()
     session["admin_id"] = admin.id
     session["admin_stamp"] = _password_stamp(admin)
+    session["admin_sv"] = admin.session_version
     g.pop("current_admin", None)
 
 

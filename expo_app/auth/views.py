@@ -1,10 +1,12 @@
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from ..extensions import db
 from . import bp
 from .forms import AdminLoginForm, SignOutForm, StartJudgingForm
 from .operations import authenticate_admin, record_judge_sign_in, resolve_judge_link
-from .session import safe_next, start_admin_session, start_judge_session
+from . import throttle
+from .session import (admin_required, current_admin, revoke_session, safe_next, start_admin_session,
+                      start_judge_session)
 
 
 @bp.route("/j/<token>", methods=["GET", "POST"])
@@ -29,12 +31,26 @@ def admin_login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        admin = authenticate_admin(form.email.data, form.password.data)
+        # The throttle's counters are written before the database session starts (on SQLite a
+        # POST's session holds the write lock) and after it ends.
+        refused = throttle.refusal(form.email.data)
+        if refused is not None:
+            form.form_errors.append(refused.message)
+            return (render_template("auth/admin_login.html", form=form), refused.status,
+                    {"Retry-After": str(refused.retry_after)})
+        try:
+            admin = throttle.one_check_at_a_time(authenticate_admin, form.email.data, form.password.data)
+        except throttle.HashingBusy:
+            form.form_errors.append("Sign-in is busy right now. Try again in a few seconds.")
+            return render_template("auth/admin_login.html", form=form), 503, {"Retry-After": "5"}
         if admin is not None:
             db.session.commit()
+            throttle.clear_failures(form.email.data)
             start_admin_session(admin)
             return redirect(safe_next(form.next.data, url_for("admin.index")))
-        flash("That e-mail and password do not match an organiser account.", "error")
+        db.session.rollback()
+        throttle.record_failure(form.email.data)
+        form.form_errors.append("That e-mail and password do not match an organiser account.")
     return render_template("auth/admin_login.html", form=form)
 
 
@@ -42,6 +58,22 @@ def admin_login():
 def logout():
     form = SignOutForm()
     if form.validate_on_submit():
-        session.clear()
+        revoke_session()
         flash("You are signed out.", "info")
     return redirect(url_for("judging.landing"))
+
+
+@bp.route("/admin/sign-out-everywhere", methods=["POST"])
+@admin_required
+def sign_out_everywhere():
+    """End every session of this organiser: other browsers, phones, and any copied cookie."""
+    form = SignOutForm()
+    if form.validate_on_submit():
+        admin = current_admin()
+        admin.session_version += 1
+        db.session.commit()
+        revoke_session()
+        flash("You are signed out on every device.", "info")
+        return redirect(url_for("auth.admin_login"))
+    flash("This button's form had expired: nothing changed. Try again.", "error")
+    return redirect(url_for("admin.index"))

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from ..actions import OperationError
+from ..audit import change, record
 from ..extensions import db
 from ..models import Certificate, Event, Team, TeamMember, utcnow
 from .codes import make_certificate_code, read_certificate_code
@@ -135,7 +136,15 @@ def revoke_certificate(certificate: Certificate, reason: str, actor: str) -> Cer
         raise OperationError("Say why the certificate is revoked (kept for the organisers, not shown publicly).")
     certificate.revoked_at, certificate.revoked_reason, certificate.revoked_by = utcnow(), reason[:300], actor[:300]
     db.session.flush()
+    record(certificate.event_id, "certificates", "certificate revoked", _subject(certificate),
+           {"reason": reason[:300], "issue": certificate.issue})
     return certificate
+
+
+def _subject(certificate: Certificate) -> str:
+    """Whose certificate, for what: "Ada Lovelace (Drift Busters), 1st place" for the audit log."""
+    what = certificate.award or certificate.kind
+    return f"{certificate.recipient} ({certificate.team_name}), {what}"
 
 
 def replace_certificate(certificate: Certificate) -> Certificate:
@@ -157,4 +166,6 @@ def replace_certificate(certificate: Certificate) -> Certificate:
                               project=certificate.project, award=certificate.award)
     db.session.add(replacement)
     db.session.flush()
+    record(certificate.event_id, "certificates", "certificate replaced", _subject(replacement),
+           {"issue": change(certificate.issue, replacement.issue)})
     return replacement

@@ -124,7 +124,11 @@ def render_pdf(template: str, context: dict, *, paper: str = "A4", items: str | 
         if progress:
             progress(min(start + chunk, len(entries)), len(entries))
     pdf = parts[0][0] if len(parts) == 1 else _join([part for part, _pages in parts])
-    return RenderedPdf(pdf=pdf, pages=sum(pages for _part, pages in parts), seconds=time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    from ..platform.observability import PDF_RENDER
+
+    PDF_RENDER.labels(template.rsplit("/", 1)[-1].removesuffix(".html")).observe(seconds)
+    return RenderedPdf(pdf=pdf, pages=sum(pages for _part, pages in parts), seconds=seconds)
 
 
 def _join(parts: list[bytes]) -> bytes:

@@ -13,6 +13,7 @@ from ..auth.forms import SignOutForm
 from ..auth.session import current_admin, current_judge, judge_required, judging_ended_for_session
 from ..extensions import db
 from ..models import Team
+from ..platform.observability import SCORES
 from . import bp
 from .forms import score_form_for
 from .operations import (KeyReused, ScoringClosed, SheetInput, event_criteria, find_score, judge_actor,
@@ -33,15 +34,22 @@ SAVED_MESSAGES = {
 }
 
 
+MAX_KEY = 64  # ScoreSubmission.key's length
+
+
 def _wants_json() -> bool:
     """The phone's script (fetch with Accept: application/json) rather than a plain form post."""
     return request.accept_mimetypes.best == "application/json"
 
 
 def _edited_at(millis: str | None):
+    """The phone's edit time. One no calendar can hold (past the year 9999) counts as now."""
     if not millis:
         return None
-    return datetime.fromtimestamp(int(millis) / 1000, tz=timezone.utc).replace(tzinfo=None)
+    try:
+        return datetime.fromtimestamp(int(millis) / 1000, tz=timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError, OSError):
+        return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _millis(value) -> int:
@@ -120,6 +128,11 @@ def team(code):
                            private_note=form.private_note.data or "",
                            absent=form.absent.data, conflict=form.conflict.data)
         key = request.headers.get("Idempotency-Key") or form.idempotency_key.data or None
+        if key is not None and len(key) > MAX_KEY:
+            # Stored keys are at most 64 characters: a longer one could never be matched again.
+            if _wants_json():
+                return jsonify(status="refused", reason="The submission key is longer than 64 characters."), 422
+            abort(400, "The submission key is longer than 64 characters.")
         edited_at = _edited_at(form.edited_at.data)
         loaded = int(form.revision.data) if form.revision.data else None
         if edited_at is None and overwrites_newer_save(score, loaded, team, sheet):
@@ -141,6 +154,7 @@ def team(code):
             form.form_errors.append(str(reused) + " Reload the page and submit again.")
         else:
             db.session.commit()
+            SCORES.labels("replayed" if result.replayed else result.outcome).inc()
             if _wants_json():  # a replay gets the stored answer back, marked as a replay
                 saved = result.score
                 return jsonify(status=result.outcome, message=SAVED_MESSAGES[result.outcome] + team.name,

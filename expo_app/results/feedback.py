@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..actions import OperationError
+from ..audit import record
 from ..extensions import db
 from ..models import Event, Judge, Score, ScoreAudit, Team, utcnow
 
@@ -15,6 +16,7 @@ def release_feedback(event: Event) -> None:
                              "reach its team before anyone read it.")
     event.feedback_released_at = utcnow()
     db.session.flush()
+    record(event, "releases", "feedback released", event.name, {"judges named": event.feedback_named})
 
 
 def withdraw_feedback(event: Event) -> None:
@@ -23,12 +25,17 @@ def withdraw_feedback(event: Event) -> None:
         raise OperationError("The feedback is not released.")
     event.feedback_released_at = None
     db.session.flush()
+    record(event, "releases", "feedback withdrawn", event.name)
 
 
 def _audit(score: Score, actor: str, action: str, before: str, after: str) -> None:
     db.session.add(ScoreAudit(event_id=score.team.event_id, score=score, actor=actor[:300], action=action,
                               old={"moderation": before, "comment": score.comment},
                               new={"moderation": after, "comment": score.comment}))
+
+
+def _comment_subject(score: Score) -> str:
+    return f"{score.judge.name}'s comment to {score.team.name}"
 
 
 def hide_comment(score: Score, reason: str, actor: str) -> Score:
@@ -40,6 +47,7 @@ def hide_comment(score: Score, reason: str, actor: str) -> Score:
         raise OperationError("This comment is already hidden.")
     score.comment_hidden_at, score.comment_hidden_reason = utcnow(), reason[:300]
     _audit(score, actor, "comment hidden", "shown to the team", f"hidden from the team: {reason[:300]}")
+    record(score.team.event_id, "releases", "comment hidden", _comment_subject(score), {"reason": reason[:300]})
     db.session.flush()
     return score
 
@@ -51,6 +59,7 @@ def restore_comment(score: Score, actor: str) -> Score:
     reason = score.comment_hidden_reason
     score.comment_hidden_at, score.comment_hidden_reason = None, ""
     _audit(score, actor, "comment restored", f"hidden from the team: {reason}", "shown to the team")
+    record(score.team.event_id, "releases", "comment restored", _comment_subject(score), {"hidden because": reason})
     db.session.flush()
     return score
 

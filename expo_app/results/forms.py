@@ -1,6 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..fields import WholeNumberField
 
 
 class AwardDecisionForm(FlaskForm):
@@ -13,7 +15,7 @@ class AwardDecisionForm(FlaskForm):
 class AwardCategoryForm(FlaskForm):
     name = StringField("Award name", validators=[DataRequired(), Length(max=120)])
     basis = SelectField("Given for", validate_choice=False)
-    place = IntegerField("Place (overall awards)", validators=[Optional(), NumberRange(min=1, max=100)])
+    place = WholeNumberField("Place (overall awards)", validators=[Optional(), NumberRange(min=1, max=100)])
     submit = SubmitField("Add award")
 
 

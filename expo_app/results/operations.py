@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..actions import OperationError
+from ..audit import change, record
 from ..extensions import db
 from ..models import Award, AwardCategory, Event, RankingSnapshot, Team, utcnow
 from ..scoring import analyse
@@ -45,17 +46,37 @@ def add_award_category(event: Event, name: str, basis: str, place: int | None) -
         category = AwardCategory(name=name, kind="criterion", criterion=criterion, position=position)
     event.award_categories.append(category)
     db.session.flush()
+    record(event, "awards", "award category added", category.name, _basis(category))
     return category
+
+
+def _basis(category: AwardCategory) -> dict:
+    if category.kind == "overall":
+        return {"place": category.place}
+    return {"best in": category.criterion.name if category.criterion else None}
 
 
 def remove_award_category(category: AwardCategory) -> None:
     _check_open(category.event)
+    details = _basis(category)
+    if category.award is not None:
+        details["decided for"] = category.award.team.name
+    record(category.event_id, "awards", "award category removed", category.name, details)
     db.session.delete(category)
     db.session.flush()
 
 
 def decide_award(category: AwardCategory, team: Team, reason: str, suggestion, actor: str) -> Award:
     """Give the category to `team`. Overriding the suggestion needs a reason, which is kept."""
+    before = category.award.team.name if category.award is not None else None
+    award = _decide(category, team, reason, suggestion, actor)
+    details = {"team": team.name if before is None else change(before, team.name),
+               "followed suggestion": award.followed_suggestion, "reason": award.reason}
+    record(category.event_id, "awards", "award decided", category.name, details)
+    return award
+
+
+def _decide(category: AwardCategory, team: Team, reason: str, suggestion, actor: str) -> Award:
     _check_open(category.event)
     if team.event_id != category.event_id:
         raise AwardError("That team is not in this event.")
@@ -77,6 +98,7 @@ def decide_award(category: AwardCategory, team: Team, reason: str, suggestion, a
 def clear_award(category: AwardCategory) -> None:
     _check_open(category.event)
     if category.award is not None:
+        record(category.event_id, "awards", "award cleared", category.name, {"was": category.award.team.name})
         db.session.delete(category.award)
         category.award = None
     db.session.flush()
@@ -85,13 +107,15 @@ def clear_award(category: AwardCategory) -> None:
 def accept_suggestions(event: Event, suggestions: dict, actor: str) -> int:
     """Decide every undecided category as suggested; returns how many were decided."""
     _check_open(event)
-    decided = 0
+    decided = {}
     for category in event.award_categories:
         suggestion = suggestions.get(category.id)
         if category.award is None and suggestion and suggestion[1] is not None:
-            decide_award(category, suggestion[1], "", suggestion, actor)
-            decided += 1
-    return decided
+            _decide(category, suggestion[1], "", suggestion, actor)
+            decided[category.name] = suggestion[1].name
+    if decided:
+        record(event, "awards", "suggestions accepted", event.name, {"decided": len(decided), "awards": decided})
+    return len(decided)
 
 
 def drifted_awards(event: Event, suggestions: dict) -> list[tuple[AwardCategory, Team | None]]:
@@ -144,4 +168,6 @@ def finalise_awards(event: Event, actor: str, suggestions: dict) -> RankingSnaps
     db.session.add(snapshot)
     event.awards_finalised_at = utcnow()
     db.session.flush()
+    record(event, "awards", "awards finalised", event.name,
+           {"awards": {c.name: c.award.team.name for c in event.award_categories}})
     return snapshot

@@ -5,8 +5,11 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import current_app
+
 from ..extensions import db
 from ..models import Assignment, Event, Judge, RankingSnapshot, Score, ScoreAudit, ScoreValue, Team, utcnow
+from ..platform.cache import shared_result
 from ..scoring import analyse, rank_teams
 from ..scoring.alerts import Alert, coverage_alerts, disagreement_alerts
 from ..scoring.awards import suggest_awards
@@ -109,14 +112,57 @@ class Dashboard:
     plan: object | None = None  # the assignment plan's figures (scoring.assignment.Plan), None without a plan
 
 
-def build_dashboard(event: Event, version: str) -> Dashboard:
-    """Everything the live dashboard shows, computed once per data version."""
-    data = engine_input(event)
-    result = analyse(data.rows, data.criteria, method="adjusted", seed=DASHBOARD_SEED) if data.criteria else None
+@dataclass
+class Analysis:
+    """The engine's fits behind the dashboard, with the ids behind its labels (for a shared cache)."""
+
+    result: object | None  # scoring.ranking's AnalysisResult, adjusted; None without criteria
+    raw_rank: dict[str, int]
+    team_ids: dict[str, int]
+    judge_ids: dict[str, int]
+
+
+def analysis_version(event: Event) -> str:
+    """A cheap fingerprint of everything the engine's input depends on (sheets, criteria, names)."""
+    audit = db.session.execute(db.select(db.func.count(ScoreAudit.id), db.func.max(ScoreAudit.id))
+                               .where(ScoreAudit.event_id == event.id)).one()
+    parts = [tuple(audit), [(c.id, c.name, c.weight, c.scale_min, c.scale_max) for c in event.criteria],
+             [(t.id, t.name) for t in event.teams], [(j.id, j.name) for j in event.judges]]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
+
+
+def dashboard_analysis_name(event: Event) -> str:
+    return f"dashboard:{event.id}"
+
+
+def dashboard_analysis(event: Event) -> tuple[Analysis, str | None]:
+    """The dashboard's fits and the version they were made for (expo_app.platform.cache: one fit
+    shared by every worker, refitted in the background at most every DASHBOARD_MAX_AGE_S)."""
+    event_id = event.id
+
+    def compute() -> Analysis:
+        event = db.session.get(Event, event_id)  # perhaps in a background thread: its own session
+        data = engine_input(event)
+        result = analyse(data.rows, data.criteria, method="adjusted", seed=DASHBOARD_SEED) if data.criteria else None
+        # Only the raw ranks are shown, so the raw bootstrap is skipped (n_boot=0).
+        raw = analyse(data.rows, data.criteria, method="raw", n_boot=0).teams if data.rows else []
+        return Analysis(result, {r.team: r.rank for r in raw}, {name: t.id for name, t in data.teams.items()},
+                        {label: j.id for label, j in data.judges.items()})
+
+    return shared_result(dashboard_analysis_name(event), analysis_version(event), compute,
+                         current_app.config["DASHBOARD_MAX_AGE_S"])
+
+
+def build_dashboard(event: Event, version: str, analysis: Analysis | None = None) -> Dashboard:
+    """Everything the live dashboard shows. The ranking comes from the shared fit (dashboard_analysis)."""
+    if analysis is None:
+        analysis, _fit = dashboard_analysis(event)
+    result = analysis.result
     leaderboard = result.teams if result else []
-    # Only the raw ranks are shown, so the raw bootstrap is skipped (n_boot=0).
-    raw = analyse(data.rows, data.criteria, method="raw", n_boot=0).teams if data.rows else []
-    raw_rank = {r.team: r.rank for r in raw}
+    raw_rank = analysis.raw_rank
+    team_by_id = {t.id: t for t in event.teams}
+    judge_by_id = {j.id: j for j in event.judges}
+    teams = {name: team_by_id[tid] for name, tid in analysis.team_ids.items() if tid in team_by_id}
 
     counts = {t.id: [0, 0, 0] for t in event.teams}
     judge_counts = {j.id: [0, 0, 0, None] for j in event.judges}
@@ -135,7 +181,8 @@ def build_dashboard(event: Event, version: str) -> Dashboard:
     planned = {t: len(js) for t, js in plan.per_team.items()} if plan else {}
     coverage = sorted((TeamCoverage(t, *counts[t.id], planned=planned.get(t.id, 0), dropped=t.id in dropped)
                        for t in event.teams), key=lambda c: (c.rated, c.team.table_number))
-    diagnostics = {data.judges[d.judge].id: d for d in (result.judges if result else [])}
+    diagnostics = {analysis.judge_ids[d.judge]: d for d in (result.judges if result else [])
+                   if analysis.judge_ids.get(d.judge) in judge_by_id}
     judges = []
     for j in event.judges:
         rated, absent, conflicts, last_score = judge_counts[j.id]
@@ -149,7 +196,7 @@ def build_dashboard(event: Event, version: str) -> Dashboard:
     if result:
         alerts += [Alert(w.code, w.message, tuple(w.teams), tuple(w.judges)) for w in result.warnings]
         alerts += disagreement_alerts(leaderboard)
-    return Dashboard(event=event, version=version, leaderboard=leaderboard, raw_rank=raw_rank, teams=data.teams,
+    return Dashboard(event=event, version=version, leaderboard=leaderboard, raw_rank=raw_rank, teams=teams,
                      coverage=coverage, judges=judges, alerts=alerts,
                      reliability=result.reliability if result else None,
                      components=len(result.components) if result else 0,

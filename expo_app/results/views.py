@@ -13,7 +13,8 @@ from . import bp, feedback as feedback_ops, operations as ops
 from .feedback import comments_by_team
 from .grades import DEFAULT_ASSIGNMENT, FORMATS, event_scale, export_grades
 from .forms import AwardCategoryForm, AwardDecisionForm, FinaliseForm, HideCommentForm, ReleaseFeedbackForm
-from .queries import award_suggestions, build_dashboard, dashboard_version, engine_input, DASHBOARD_SEED
+from .queries import (DASHBOARD_SEED, award_suggestions, build_dashboard, dashboard_analysis, dashboard_version,
+                      engine_input)
 
 
 @bp.before_request
@@ -34,11 +35,15 @@ def dashboard_json(event_id):
     # Polled every few seconds by static/dashboard.js. The ETag is derived from the database, so
     # it agrees across gunicorn workers, and an unchanged dashboard costs a few cheap queries.
     event = db.get_or_404(Event, event_id)
-    version = dashboard_version(event)
+    # The ranking part may lag the sheets by a refit (one fit shared by every organiser and worker,
+    # refitted in the background): the ETag names the fit it shows, so the first poll after a refit
+    # gets it even when no sheet arrived since.
+    analysis, fit = dashboard_analysis(event)
+    version = dashboard_version(event) + "." + (fit or "none")[:8]
     if request.if_none_match.contains(version):
         response = Response(status=304)
     else:
-        html = render_template("results/_live.html", event=event, board=build_dashboard(event, version))
+        html = render_template("results/_live.html", event=event, board=build_dashboard(event, version, analysis))
         response = jsonify(version=version, html=html)
     response.set_etag(version)
     response.headers["Cache-Control"] = "private, no-cache"

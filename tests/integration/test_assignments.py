@@ -247,7 +247,7 @@ def test_the_plan_travels_with_the_event_file(app, client, admin):
         team.companies = "Acme; Beta"
         db.session.commit()
         data = export_event(event)
-        assert data["schema"] == 8 and len(data["assignments"]) == 36 and len(data["conflicts"]) == 1
+        assert data["schema"] == 10 and len(data["assignments"]) == 36 and len(data["conflicts"]) == 1
         db.session.execute(db.delete(Score))
         for t in event.teams:  # free the QR codes, as a fresh database would have them
             t.code += "Z"

@@ -131,3 +131,52 @@ def test_rank_needs_criteria_with_a_file(runner, tmp_path):
     (tmp_path / "s.csv").write_text("judge,team,criterion,score\n")
     result = runner.invoke(args=["rank", str(tmp_path / "s.csv")])
     assert result.exit_code == 2 and "--criteria CRITERIA.csv" in result.output
+
+
+def test_seeding_another_database_keeps_each_demo_login_with_its_own(app, app_config, runner, tmp_path):
+    """`expo seed-demo` against another database used to overwrite instance/demo-admin.txt, so that
+    `make run` printed a password that did not work."""
+    from expo_app import create_app
+
+    runner.invoke(args=["seed-demo"])
+    first = runner.invoke(args=["sign-in-info"]).output.split("password: ")[1].split()[0]
+    other = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.sqlite'}"})
+    with other.app_context():
+        db.create_all()
+    other_runner = other.test_cli_runner()
+    assert other_runner.invoke(args=["seed-demo"]).exit_code == 0
+    second = other_runner.invoke(args=["sign-in-info"]).output.split("password: ")[1].split()[0]
+    assert second != first
+    assert runner.invoke(args=["sign-in-info"]).output.split("password: ")[1].split()[0] == first
+    assert app.test_client().post("/admin/login", data={"email": "admin@example.org", "password": first}
+                                  ).status_code == 302
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_sign_in_info_never_prints_a_password_that_does_not_work(app, runner):
+    runner.invoke(args=["seed-demo"])
+    runner.invoke(args=["create-admin", "admin@example.org", "--password", "a brand new password"])
+    output = runner.invoke(args=["sign-in-info"]).output
+    assert "password:" not in output
+    assert "reset the demo one, with `expo create-admin EMAIL`" in output
+
+
+def test_the_development_server_warns_when_it_listens_beyond_this_machine(backend, monkeypatch):
+    import flask.cli
+    from click.testing import CliRunner
+
+    from expo_app.cli import main
+
+    if backend != "sqlite":
+        pytest.skip("the development server's warning does not depend on the database")
+    runner = CliRunner()
+    served = []
+    monkeypatch.setattr(flask.cli, "run_simple", lambda host, port, *a, **k: served.append((host, port)))
+    result = runner.invoke(main, ["run", "--host", "0.0.0.0", "--port", "5999"])
+    assert served == [("0.0.0.0", 5999)], result.output
+    assert "Warning: serving on 0.0.0.0 over plain HTTP. Sign-in cookies" in result.output
+    served.clear()
+    result = runner.invoke(main, ["run", "--host", "127.0.0.1", "--port", "5999"])
+    assert served == [("127.0.0.1", 5999)] and "Warning" not in result.output

@@ -1,0 +1,151 @@
+"""Request ids, JSON logs with tokens redacted, and Prometheus metrics that add up across workers.
+
+Metrics use prometheus_client's multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set (gunicorn.conf.py
+sets it before any worker starts): each worker writes its own files, /metrics sums them, and a
+dead worker's files are marked by the `child_exit` hook.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+
+from flask import g, has_request_context, request
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # each process writes its files there from its first metric on
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+from prometheus_client import Counter, Histogram  # noqa: E402 - after the folder exists
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.3, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+REQUESTS = Counter("expo_http_requests_total", "HTTP requests answered", ["method", "endpoint", "status"])
+LATENCY = Histogram("expo_http_request_duration_seconds", "Time to answer a request", ["method", "endpoint"],
+                    buckets=LATENCY_BUCKETS)
+SCORES = Counter("expo_scores_submitted_total", "Score sheets submitted, by what the server did with them",
+                 ["outcome"])
+PDF_RENDER = Histogram("expo_pdf_render_seconds", "Time to lay out one PDF (or one chunk of a batch)", ["kind"],
+                       buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80, 160))
+LOGIN_REFUSED = Counter("expo_login_refused_total", "Organiser sign-ins refused before the password was checked",
+                        ["reason"])
+SHED = Counter("expo_requests_shed_total", "Requests answered 503 with Retry-After (database busy or away)")
+
+# Paths that carry a secret: judge badges, team feedback links, certificate verification codes.
+SECRET_PATHS = re.compile(r"^/(j|f|v)/[^/]+")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+QUIET_ENDPOINTS = {"platform.healthz", "platform.readyz", "platform.metrics", "static"}
+
+
+def redact_path(path: str) -> str:
+    """`/j/4-1-abc…` -> `/j/[redacted]`; every other path as it is."""
+    return SECRET_PATHS.sub(lambda m: f"/{m.group(1)}/[redacted]", path)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, and any `extra` fields."""
+
+    RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in self.RESERVED and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = g.get("request_id") if has_request_context() else None
+        return True
+
+
+def configure_logging(app) -> None:
+    """JSON lines on stderr (LOG_FORMAT=json, the production default), or plain text."""
+    root = logging.getLogger()
+    if app.config.get("LOG_FORMAT", "text") == "json":
+        if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(JsonFormatter())
+            handler.addFilter(RequestIdFilter())
+            for old in list(root.handlers):
+                root.removeHandler(old)
+            root.addHandler(handler)
+        # Flask's own handler would print every message a second time, as text.
+        from flask.logging import default_handler
+
+        app.logger.removeHandler(default_handler)
+        root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    # WeasyPrint narrates every step of every render at INFO.
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+
+access_log = logging.getLogger("expo.access")
+
+
+def init_app(app) -> None:
+    configure_logging(app)
+
+    @app.before_request
+    def _start():
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):
+        started = g.pop("request_started", None)
+        endpoint = request.endpoint or "none"
+        if started is not None:
+            elapsed = time.perf_counter() - started
+            REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+            LATENCY.labels(request.method, endpoint).observe(elapsed)
+            if response.status_code == 503 and "Retry-After" in response.headers:
+                SHED.inc()
+            if endpoint not in QUIET_ENDPOINTS and app.config.get("ACCESS_LOG", True):
+                access_log.info("%s %s %s", request.method, redact_path(request.path), response.status_code, extra={
+                    "method": request.method, "path": redact_path(request.path), "endpoint": endpoint,
+                    "status": response.status_code, "duration_ms": round(elapsed * 1000, 1),
+                    "remote_addr": request.remote_addr, "request_id": g.get("request_id")})
+        if "request_id" in g:
+            response.headers["X-Request-ID"] = g.request_id
+        return response
+
+
+def metrics_text() -> tuple[bytes, str]:
+    """The exposition text: summed over workers in multiprocess mode, this process's otherwise."""
+    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+    from prometheus_client import multiprocess
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    text = generate_latest(registry)
+    return text + _database_gauges(), CONTENT_TYPE_LATEST
+
+
+def _database_gauges() -> bytes:
+    """Figures read from the database at scrape time, the same whichever worker answers."""
+    from ..extensions import db
+    from ..models import RenderedDocument
+
+    pending = db.session.execute(db.select(db.func.count(RenderedDocument.id))
+                                 .where(RenderedDocument.state.in_(("queued", "rendering")))).scalar()
+    return ("# HELP expo_documents_pending Printed-matter batches waiting or rendering\n"
+            "# TYPE expo_documents_pending gauge\n"
+            f"expo_documents_pending {int(pending or 0)}\n").encode()

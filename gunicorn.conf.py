@@ -1,0 +1,66 @@
+"""gunicorn settings for Expo Judge: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Every value can be overridden from the environment (GUNICORN_*), or on the command line.
+"""
+import multiprocessing
+import os
+import tempfile
+
+# Where to listen: all interfaces in a container; PORT as platforms (Cloud Run, Heroku) set it.
+bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+
+# Workers from the CPU count (the classic 2n + 1), each with a few threads: a judge's request mostly
+# waits on the database, and a thread is far cheaper than a process. A PDF render holds one thread.
+workers = int(os.environ.get("GUNICORN_WORKERS") or os.environ.get("WEB_CONCURRENCY")
+              or multiprocessing.cpu_count() * 2 + 1)
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+
+# A 600-page certificate batch renders in a background thread with a progress page, but a single
+# batch of up to 40 pages (DOCUMENT_INLINE_PAGES) renders inside its request: allow it two minutes.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Recycle workers now and then (with jitter, so they do not all restart at once): bounds any slow leak.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+# Behind a proxy (TRUSTED_PROXIES), the app's ProxyFix reads X-Forwarded-*; gunicorn itself must not
+# drop them. Which proxies to believe is the app's setting, not gunicorn's.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+
+# gunicorn 23+ opens a control socket in ~/.gunicorn; a container's read-only home has no room for it.
+control_socket_disable = True
+
+# The app writes its own access log, JSON with a request id and with badge, feedback and
+# verification tokens redacted (expo_app/platform/observability.py); gunicorn's would print them.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "expo_app.platform.observability.JsonFormatter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+    "root": {"handlers": ["stderr"], "level": loglevel.upper()},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stderr"], "level": loglevel.upper(), "propagate": False},
+        "gunicorn.access": {"handlers": [], "propagate": False},
+    },
+} if os.environ.get("LOG_FORMAT", "json") == "json" else {}
+
+# Prometheus multiprocess mode: every worker writes its metrics under this folder and /metrics sums
+# them. It must be set before any worker imports prometheus_client, and start empty.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="expo-metrics-")
+_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+os.makedirs(_metrics_dir, exist_ok=True)
+for _name in os.listdir(_metrics_dir):
+    if _name.endswith(".db"):
+        os.remove(os.path.join(_metrics_dir, _name))
+
+
+def child_exit(server, worker):
+    """A worker that died (or was killed) stops counting as live in the summed gauges."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

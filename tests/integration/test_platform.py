@@ -1,0 +1,318 @@
+"""The production envelope: shared state (Redis or the database), probes, metrics, logs, the shared
+ranking cache, and a clean 503 when the database is away (issue 11)."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from expo_app.extensions import db
+from expo_app.platform.shared import DatabaseState, RedisState
+from tests.conftest import AuthActions, full_sheet, team_code
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_state():
+    state = RedisState(REDIS_URL, prefix=f"expo-test-{os.getpid()}-{time.time_ns()}:")
+    try:
+        state.ping()
+    except Exception as exc:  # noqa: BLE001
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis at {REDIS_URL} is unreachable: {exc}")
+        pytest.skip(f"Redis at {REDIS_URL} is unreachable: {exc}")
+    yield state
+    for key in state.redis.scan_iter(state.prefix + "*"):
+        state.redis.delete(key)
+
+
+@pytest.fixture(params=["database", "redis"])
+def state(request, app):
+    if request.param == "redis":
+        yield request.getfixturevalue("redis_state")
+    else:
+        with app.app_context():
+            yield DatabaseState(lambda: db.engine)
+
+
+def test_counters_count_and_expire(state, app):
+    with app.app_context():
+        assert [state.hit("k", 60) for _ in range(3)] == [1, 2, 3]
+        assert state.count("k") == 3 and 0 < state.ttl("k") <= 60
+        assert state.count("other") == 0 and state.ttl("other") == 0
+        assert state.hit("short", 1) == 1
+        time.sleep(2.1)
+        assert state.count("short") == 0
+        assert state.hit("short", 1) == 1  # a new window
+
+
+def test_values_and_locks(state, app):
+    with app.app_context():
+        assert state.get("v") is None
+        state.set("v", b"\x00\x01binary", 60)
+        assert state.get("v") == b"\x00\x01binary"
+        state.set("v", b"again", 60)
+        assert state.get("v") == b"again"
+        assert state.add("lock", b"1", 60) is True
+        assert state.add("lock", b"1", 60) is False
+        state.delete("lock")
+        assert state.add("lock", b"1", 1) is True
+        time.sleep(1.1)
+        assert state.add("lock", b"1", 60) is True  # an expired holder's lock is taken over
+        state.delete("v")
+        assert state.get("v") is None
+
+
+def test_two_instances_share_the_state_through_redis(app_config, demo, redis_state):
+    """With REDIS_URL, a sign-out on one instance ends the session on the other."""
+    from expo_app import create_app
+
+    config = {**app_config, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": redis_state.prefix}
+    first, second = create_app(dict(config)), create_app(dict(config))
+    assert first.extensions["expo_shared"].name == "redis"
+    browser = first.test_client()
+    assert AuthActions(first, browser).admin().status_code == 302
+    copy = second.test_client()
+    copy.set_cookie("session", browser.get_cookie("session").value)
+    assert copy.get("/admin/events").status_code == 200
+    browser.post("/logout")
+    assert copy.get("/admin/events").status_code == 302
+    assert any(key.startswith(redis_state.prefix.encode() + b"session:revoked:")
+               for key in redis_state.redis.scan_iter(redis_state.prefix + "*"))
+    for instance in (first, second):
+        with instance.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+# --- probes ----------------------------------------------------------------------------------------------
+
+def test_healthz_answers_without_the_database(client):
+    answer = client.get("/healthz")
+    assert answer.status_code == 200 and answer.get_json() == {"status": "ok"}
+
+
+def test_readyz_says_why_it_is_not_ready(client):
+    answer = client.get("/readyz")  # the tests' tables come from create_all: no migration recorded
+    assert answer.status_code == 503
+    body = answer.get_json()
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["migrations"].startswith("at none, newest is ")
+
+
+def test_readyz_is_ready_on_a_migrated_database(tmp_path):
+    from flask_migrate import upgrade
+
+    from expo_app import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'migrated.sqlite'}"})
+    with app.app_context():
+        upgrade()
+    answer = app.test_client().get("/readyz")
+    assert answer.status_code == 200
+    assert answer.get_json() == {"status": "ready", "checks": {"database": "ok", "migrations": "ok"}}
+
+
+def test_readyz_when_the_database_is_down(tmp_path):
+    from expo_app import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    answer = app.test_client().get("/readyz")
+    assert answer.status_code == 503
+    assert answer.get_json()["checks"]["database"] == "unreachable: OperationalError"
+
+
+def test_a_lost_database_gives_503_with_retry_after(app, client, auth, demo, monkeypatch):
+    auth.judge(demo["judges"][0])
+    from expo_app.judging import views
+
+    def gone(*args, **kwargs):
+        raise OperationalError("INSERT ...", {}, Exception("terminating connection due to administrator command"))
+
+    monkeypatch.setattr(views, "submit_sheet", gone)
+    code = team_code(app, demo["teams"][0])
+    answer = client.post(f"/t/{code}", data=full_sheet(app, demo["event"]), headers={"Accept": "application/json"})
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "2"
+    assert answer.get_json()["status"] == "busy"  # the phone keeps the sheet and sends it again
+    answer = client.post(f"/t/{code}", data=full_sheet(app, demo["event"]))
+    assert answer.status_code == 503 and "nothing was saved" in answer.get_data(as_text=True)
+
+
+# --- metrics and logs -----------------------------------------------------------------------------------
+
+def _metric(text: str, name: str, **labels) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            if all(f'{k}="{v}"' in line for k, v in labels.items()):
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_count_requests_scores_and_pending_documents(app, client, auth, demo):
+    before = client.get("/metrics").get_data(as_text=True)
+    auth.judge(demo["judges"][0])
+    client.post(f"/t/{team_code(app, demo['teams'][0])}", data=full_sheet(app, demo["event"]))
+    client.get("/healthz")
+    answer = client.get("/metrics")
+    assert answer.status_code == 200 and answer.mimetype == "text/plain"
+    text = answer.get_data(as_text=True)
+    assert _metric(text, "expo_scores_submitted_total", outcome="saved") \
+        == _metric(before, "expo_scores_submitted_total", outcome="saved") + 1
+    assert _metric(text, "expo_http_requests_total", endpoint="platform.healthz", status="200") \
+        == _metric(before, "expo_http_requests_total", endpoint="platform.healthz", status="200") + 1
+    assert _metric(text, "expo_http_request_duration_seconds_count", endpoint="judging.team", method="POST") >= 1
+    assert "expo_documents_pending 0" in text
+    assert "expo_pdf_render_seconds" in text
+
+
+def test_metrics_can_require_a_token(app, client):
+    app.config["METRICS_TOKEN"] = "s3cret-token"
+    assert client.get("/metrics").status_code == 403
+    assert client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+
+
+def test_access_log_is_json_with_a_request_id_and_no_tokens(app, client, auth, demo, caplog):
+    from expo_app.platform.observability import JsonFormatter, RequestIdFilter
+
+    app.config["ACCESS_LOG"] = True
+    path = auth.judge_path(demo["judges"][0])
+    with caplog.at_level(logging.INFO, logger="expo.access"):
+        answer = client.get(path, headers={"X-Request-ID": "hall-42.a"})
+        client.get("/f/some-feedback-token")
+        client.get("/v/ABCD-EFGH")
+    assert answer.headers["X-Request-ID"] == "hall-42.a"
+    records = [r for r in caplog.records if r.name == "expo.access"]
+    lines = []
+    for record in records:
+        RequestIdFilter().filter(record)
+        lines.append(json.loads(JsonFormatter().format(record)))
+    assert [entry["path"] for entry in lines] == ["/j/[redacted]", "/f/[redacted]", "/v/[redacted]"]
+    assert lines[0]["request_id"] == "hall-42.a" and lines[0]["status"] == 200
+    token = path.split("/j/")[1]
+    assert all(token not in json.dumps(entry) for entry in lines)
+    assert len(lines[1]["request_id"]) == 32  # made up when none (or a malformed one) is given
+
+
+def test_a_malformed_request_id_is_replaced(client):
+    answer = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces <script>"})
+    assert answer.headers["X-Request-ID"] != "bad id with spaces <script>"
+    assert len(answer.headers["X-Request-ID"]) == 32
+
+
+# --- the shared ranking cache -----------------------------------------------------------------------------
+
+@contextmanager
+def reading(app):
+    """A GET request's context: no write lock held (on SQLite), so the cache is shared."""
+    from expo_app.extensions import write_intent
+
+    with app.test_request_context("/", method="GET"):
+        token = write_intent.set(False)
+        try:
+            yield
+        finally:
+            write_intent.reset(token)
+
+
+def test_shared_result_computes_once_per_version_and_serves_recent_ones(app):
+    from expo_app.platform.cache import shared_result
+
+    calls = []
+
+    def compute(value):
+        return lambda: calls.append(value) or {"value": value}
+
+    with reading(app):
+        assert shared_result("t", "v1", compute(1), max_age_s=60) == ({"value": 1}, "v1")
+        assert shared_result("t", "v1", compute(99), max_age_s=60) == ({"value": 1}, "v1")
+        # A newer version within max_age: the recent result, not a refit.
+        assert shared_result("t", "v2", compute(2), max_age_s=60) == ({"value": 1}, "v1")
+        # Without the allowance: refitted once (here in the request: SHARED_FITS is "inline" in tests).
+        assert shared_result("t", "v2", compute(2), max_age_s=0) == ({"value": 2}, "v2")
+        assert shared_result("t", "v2", compute(3), max_age_s=0) == ({"value": 2}, "v2")
+    assert calls == [1, 2]
+
+
+def test_a_refit_runs_in_the_background_while_the_last_result_is_served(app):
+    """Production's way (SHARED_FITS = "thread"): no request waits for a fit once a first result
+    exists, and with a fallback not even for the first."""
+    from expo_app.platform.cache import shared_result
+
+    app.config["SHARED_FITS"] = "thread"
+    started, release = threading.Event(), threading.Event()
+
+    def slow(value):
+        def compute():
+            started.set()
+            release.wait(10)
+            return value
+        return compute
+
+    with reading(app):
+        assert shared_result("bg", "v1", slow("first"), fallback=lambda: "plain") == ("plain", None)
+        assert started.wait(5)
+        # While it computes, the fallback again, and no second fit starts.
+        assert shared_result("bg", "v1", lambda: pytest.fail("a second fit"), fallback=lambda: "plain") \
+            == ("plain", None)
+        release.set()
+        deadline = time.monotonic() + 10
+        while shared_result("bg", "v1", lambda: "first", fallback=lambda: "plain")[0] != "first":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        started.clear(), release.clear()
+        # A newer version: the last result at once, the refit behind it.
+        assert shared_result("bg", "v2", slow("second"), fallback=lambda: "plain") == ("first", "v1")
+        assert started.wait(5)
+        release.set()
+        deadline = time.monotonic() + 10
+        while shared_result("bg", "v2", lambda: "second")[0] != "second":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+
+def test_a_cache_entry_we_did_not_sign_is_never_unpickled(app):
+    from expo_app.platform.cache import shared_result
+    from expo_app.platform.shared import shared
+
+    with reading(app):
+        shared_result("t", "v1", lambda: "good", max_age_s=0)
+        shared().set("memo:t:v1", b"x" * 32 + b"cos\nsystem\n(S'echo owned'\ntR.", 60)
+        assert shared_result("t", "v1", lambda: "recomputed", max_age_s=0) == ("recomputed", "v1")
+
+
+def test_polling_organisers_share_one_refit(app, demo, monkeypatch):
+    """Three organisers polling while sheets arrive: the ranking is refitted once per
+    DASHBOARD_MAX_AGE_S, not once per organiser per poll (one fit shared by every worker)."""
+    from expo_app.results import queries
+
+    app.config["DASHBOARD_MAX_AGE_S"] = 60
+    fits = []
+    real = queries.analyse
+    monkeypatch.setattr(queries, "analyse", lambda *a, **k: fits.append(k.get("method")) or real(*a, **k))
+    organisers = [app.test_client() for _ in range(3)]
+    for browser in organisers:
+        AuthActions(app, browser).admin()
+    judge = app.test_client()
+    AuthActions(app, judge).judge(demo["judges"][0])
+    url = f"/admin/events/{demo['event']}/dashboard.json"
+    etags = []
+    for team_id in demo["teams"][:3]:
+        judge.post(f"/t/{team_code(app, team_id)}", data=full_sheet(app, demo["event"]))
+        for browser in organisers:
+            answer = browser.get(url)
+            assert answer.status_code == 200
+            etags.append(answer.headers["ETag"])
+    assert fits == ["adjusted", "raw"]  # one fit (adjusted and raw ranks) for nine polls
+    app.config["DASHBOARD_MAX_AGE_S"] = 0
+    answer = organisers[0].get(url, headers={"If-None-Match": etags[-1]})
+    assert answer.status_code == 200  # the newest sheets now refit, and the ETag says so
+    assert answer.headers["ETag"] != etags[-1]
+    assert fits == ["adjusted", "raw"] * 2
+    assert organisers[1].get(url, headers={"If-None-Match": answer.headers["ETag"]}).status_code == 304
