@@ -51,7 +51,7 @@ class Config:
     # A refit runs in a background thread while the previous fit is served ("thread"), and a fit stays
     # good for at least FIT_COST_FACTOR times what it took, which caps the fits' share of the CPU.
     SHARED_FITS = os.environ.get("SHARED_FITS", "thread")
-    FIT_COST_FACTOR = float(os.environ.get("FIT_COST_FACTOR", "4"))
+    FIT_COST_FACTOR = float(os.environ.get("FIT_COST_FACTOR", "6"))
     # Behind a TLS-terminating proxy: how many proxies to believe X-Forwarded-* from (0: none).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json": one JSON object per line, with request ids

@@ -48,6 +48,11 @@ logconfig_dict = {
     },
 } if os.environ.get("LOG_FORMAT", "json") == "json" else {}
 
+# One BLAS thread per process: the ranking fits' linear algebra must not take every core from the
+# judges' requests (and small matrices gain nothing from more threads).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 # Prometheus multiprocess mode: every worker writes its metrics under this folder and /metrics sums
 # them. It must be set before any worker imports prometheus_client, and start empty.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

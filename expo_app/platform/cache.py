@@ -51,17 +51,19 @@ def _good_for(ref, version: str, max_age_s: float) -> bool:
 
     Young enough: under max_age_s, and under FIT_COST_FACTOR times what computing it took.
     """
-    cost_factor = current_app.config.get("FIT_COST_FACTOR", 4)
+    cost_factor = current_app.config.get("FIT_COST_FACTOR", 6)
     return ref[0] == version or time.time() - ref[1] < max(max_age_s, cost_factor * ref[2])
 
 
-def _compute_and_store(name: str, version: str, compute: Callable[[], T]) -> T:
+def _compute_and_store(name: str, version: str, compute: Callable[[], T], release_session=None) -> T:
     """Compute and publish; the caller holds the lock, released here."""
     state, secret = shared(), current_app.config["SECRET_KEY"]
     try:
         started = time.perf_counter()
         result = compute()
         seconds = time.perf_counter() - started
+        if release_session is not None:
+            release_session()  # end the fit's read transaction before writing elsewhere
         state.set(f"memo:{name}:{version}", dump_signed(secret, result), KEEP_S)
         state.set(f"memo:{name}:ref", dump_signed(secret, (version, time.time(), seconds)), KEEP_S)
         return result
@@ -79,9 +81,14 @@ def _refresh(name: str, version: str, compute: Callable[[], object]):
         return _compute_and_store(name, version, compute), version
 
     def run():
+        from ..extensions import db, write_intent
+
+        # A fit only reads: a plain BEGIN, so that on SQLite it never holds the write lock (a new
+        # thread would start with the default, BEGIN IMMEDIATE, and keep every writer waiting).
+        write_intent.set(False)
         with app.app_context():
             try:
-                _compute_and_store(name, version, compute)
+                _compute_and_store(name, version, compute, release_session=db.session.remove)
             except Exception:  # noqa: BLE001 - a failed refit keeps the last result; say why in the log
                 log.exception("refitting %s failed", name)
 
