@@ -144,6 +144,10 @@ def submit_sheet(judge: Judge, team: Team, sheet: SheetInput, actor: str, *, key
             if seen.body_hash != body_hash or seen.team_id != team.id:
                 raise KeyReused("This submission key was already used for a different score sheet.")
             return Submitted(find_score(judge, team), seen.outcome, replayed=True)
+    if edited_at is not None:
+        # A phone whose clock runs ahead must not make its sheet win over every later edit: it
+        # counts as edited now (after the hash, so that a replay of it still matches).
+        edited_at = min(edited_at, utcnow())
     current = find_score(judge, team, for_update=True)
     if edited_at is not None and current is not None and current.client_edited_at is not None \
             and edited_at < current.client_edited_at:

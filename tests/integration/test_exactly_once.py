@@ -1,6 +1,8 @@
 """Exactly-once scoring (server side of the phone's outbox): idempotency keys, stale edits, fresh CSRF."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from expo_app.extensions import db
@@ -50,9 +52,10 @@ def test_the_same_key_with_another_sheet_is_refused_and_changes_nothing(app, cli
 
 
 def test_an_older_edit_arriving_late_never_overwrites_a_newer_one(app, client, judge_a):
-    newer = _post(client, app, judge_a, 5, key="edit-two-0003", edited_at=1_800_000_002_000)
+    base = int(time.time() * 1000) - 60_000  # edits made on the phone in the last minute
+    newer = _post(client, app, judge_a, 5, key="edit-two-0003", edited_at=base + 2000)
     assert newer.json["status"] == "saved"
-    older = _post(client, app, judge_a, 2, key="edit-one-0003", edited_at=1_800_000_001_000, comment="old")
+    older = _post(client, app, judge_a, 2, key="edit-one-0003", edited_at=base + 1000, comment="old")
     assert older.status_code == 200 and older.json["status"] == "stale"
     assert "a newer edit of this sheet is already saved" in older.json["message"]
     values, revision, audits = _sheet(app)
@@ -60,7 +63,7 @@ def test_an_older_edit_arriving_late_never_overwrites_a_newer_one(app, client, j
     with app.app_context():
         stale = db.session.execute(db.select(ScoreAudit).where(ScoreAudit.action == "stale")).scalar_one()
         assert set(stale.new["values"].values()) == {2} and stale.new["comment"] == "old"  # kept, not applied
-    latest = _post(client, app, judge_a, 3, key="edit-three-003", edited_at=1_800_000_003_000)
+    latest = _post(client, app, judge_a, 3, key="edit-three-003", edited_at=base + 3000)
     assert latest.json["status"] == "saved" and _sheet(app)[0] == {3}
 
 
