@@ -398,7 +398,8 @@ def test_a_new_release_replaces_the_cached_pages(expo, phone):
         page.reload()
         ready_offline(page)
         try:
-            until(page, "() => caches.keys().then(k => k.length === 2 && k.every(n => n.endsWith('-0000feedbeef0000')))", 15)
+            # The new worker precaches 13 pages before it takes over: allow a slow, busy machine.
+            until(page, "() => caches.keys().then(k => k.length === 2 && k.every(n => n.endsWith('-0000feedbeef0000')))", 40)
         except AssertionError:
             raise AssertionError(page.evaluate("() => caches.keys()"))
         pages = page.evaluate("() => caches.open('expo-pages-0000feedbeef0000').then(c => c.keys()).then(k => k.length)")
