@@ -27,6 +27,9 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
 # Behind a proxy (TRUSTED_PROXIES), the app's ProxyFix reads X-Forwarded-*; gunicorn itself must not
 # drop them. Which proxies to believe is the app's setting, not gunicorn's.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+# ...and must not decide the scheme itself from X-Forwarded-Proto (any client could send it):
+# ProxyFix does, for the TRUSTED_PROXIES hops only.
+secure_scheme_headers = {}
 
 # gunicorn 23+ opens a control socket in ~/.gunicorn; a container's read-only home has no room for it.
 control_socket_disable = True

@@ -77,14 +77,20 @@ def authenticate_admin(email: str, password: str) -> AdminUser | None:
     An unknown e-mail costs a password check too, against a dummy hash: the answer's timing must not
     tell which e-mails have accounts.
     """
-    admin = db.session.execute(
-        db.select(AdminUser).where(db.func.lower(AdminUser.email) == email.strip().lower())
-    ).scalar_one_or_none()
-    if admin is None:
+    address = email.strip().lower()
+    found = db.session.execute(db.select(AdminUser.id, AdminUser.password_hash)
+                               .where(db.func.lower(AdminUser.email) == address)).first()
+    # The check takes ~0.1 s: not inside a transaction, which on SQLite would hold the write lock
+    # (a POST's) and keep every judge's save waiting meanwhile.
+    db.session.rollback()
+    if found is None:
         check_password_hash(_dummy_hash(), password)
         return None
-    if not admin.check_password(password):
+    if not check_password_hash(found.password_hash, password):
         return None
+    admin = db.session.get(AdminUser, found.id)
+    if admin is None or admin.password_hash != found.password_hash:
+        return None  # changed or removed meanwhile
     admin.last_login_at = utcnow()
     db.session.flush()
     return admin

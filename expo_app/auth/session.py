@@ -27,21 +27,34 @@ def _session_revoked() -> bool:
     if "session_revoked" not in g:
         sid = session.get("sid")
         g.session_revoked = not sid or shared().get(REVOKED + hashed(sid)) is not None
+        if g.session_revoked:
+            # Empty the cookie too: Flask would otherwise send the ended session back with a fresh
+            # date on every request, and it could outlive its revocation record.
+            session.clear()
     return g.session_revoked
 
 
 def revoke_session() -> None:
     """End this cookie's session for good, then clear it."""
-    sid = session.get("sid")
-    if sid:
-        lifetime = int(current_app.permanent_session_lifetime.total_seconds())
-        shared().set(REVOKED + hashed(sid), b"1", lifetime)
+    _revoke(session.get("sid"))
     session.clear()
     for key in ("current_admin", "current_judge", "session_revoked"):
         g.pop(key, None)
 
 
+def _revoke(sid: str | None) -> None:
+    """Record a session id as ended for as long as any cookie carrying it could still be honoured
+    (a cookie is good for the session lifetime from its last refresh, which is at most now)."""
+    if sid:
+        lifetime = int(current_app.permanent_session_lifetime.total_seconds())
+        shared().set(REVOKED + hashed(sid), b"1", lifetime + 3600)
+
+
 def _new_session_id() -> None:
+    """A new id for a new sign-in; the old one, if any, is ended (a copy of the old cookie must not
+    keep whatever it carried). Call before the database session starts: on SQLite the shared
+    state's write must not wait for this request's own write lock."""
+    _revoke(session.get("sid"))
     session["sid"] = secrets.token_urlsafe(18)
     g.pop("session_revoked", None)
 
@@ -106,20 +119,22 @@ def admin_actor() -> str:
 
 def start_judge_session(judge: Judge) -> None:
     # A fresh session: nothing from before sign-in (a fixation attempt) carries over.
-    admin_keys = {k: session[k] for k in ("admin_id", "admin_stamp", "admin_sv") if k in session}
+    _new_session_id()
+    admin_keys = {k: session[k] for k in ("admin_id", "admin_stamp", "admin_sv", "sid") if k in session}
     session.clear()
     session.update(admin_keys)
     session.permanent = True
-    _new_session_id()
     session["judge_id"] = judge.id
     session["judge_token_version"] = judge.token_version
     g.pop("current_judge", None)
 
 
 def start_admin_session(admin: AdminUser) -> None:
+    _new_session_id()
+    sid = session["sid"]
     session.clear()
     session.permanent = True
-    _new_session_id()
+    session["sid"] = sid
     session["admin_id"] = admin.id
     session["admin_stamp"] = _password_stamp(admin)
     session["admin_sv"] = admin.session_version

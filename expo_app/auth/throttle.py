@@ -43,7 +43,9 @@ def refusal(email: str) -> Refusal | None:
     """Why this attempt is refused before any password is checked, or None. Counts the attempt."""
     config, state = current_app.config, shared()
     account = _account_key(email)
-    if state.count(account) >= config["LOGIN_FAILURES_PER_ACCOUNT"]:
+    # Counted before the password is checked (a success clears it): concurrent guesses waiting for
+    # the hashing cannot all pass a count that only failures raise.
+    if state.hit(account, config["LOGIN_WINDOW_S"]) > config["LOGIN_FAILURES_PER_ACCOUNT"]:
         wait = state.ttl(account) or config["LOGIN_WINDOW_S"]
         LOGIN_REFUSED.labels("account").inc()
         return Refusal(429, f"Too many failed sign-ins for this e-mail. Try again in {_minutes(wait)}, "
@@ -57,10 +59,6 @@ def refusal(email: str) -> Refusal | None:
         LOGIN_REFUSED.labels("busy").inc()
         return Refusal(503, "Sign-in is busy right now. Try again in a minute.", max(state.ttl("login:checks"), 1))
     return None
-
-
-def record_failure(email: str) -> None:
-    shared().hit(_account_key(email), current_app.config["LOGIN_WINDOW_S"])
 
 
 def clear_failures(email: str) -> None:

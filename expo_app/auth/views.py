@@ -49,7 +49,6 @@ def admin_login():
             start_admin_session(admin)
             return redirect(safe_next(form.next.data, url_for("admin.index")))
         db.session.rollback()
-        throttle.record_failure(form.email.data)
         form.form_errors.append("That e-mail and password do not match an organiser account.")
     return render_template("auth/admin_login.html", form=form)
 

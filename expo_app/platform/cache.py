@@ -19,6 +19,7 @@ not write is never unpickled.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from typing import Callable, TypeVar
@@ -55,8 +56,15 @@ def _good_for(ref, version: str, max_age_s: float) -> bool:
     return ref[0] == version or time.time() - ref[1] < max(max_age_s, cost_factor * ref[2])
 
 
-def _compute_and_store(name: str, version: str, compute: Callable[[], T], release_session=None) -> T:
-    """Compute and publish; the caller holds the lock, released here."""
+def _lock(name: str) -> bytes | None:
+    """Take the name's lock: its token, or None when another worker holds it."""
+    token = secrets.token_hex(8).encode()
+    return token if shared().add(f"memo:{name}:lock", token, LOCK_S) else None
+
+
+def _compute_and_store(name: str, version: str, compute: Callable[[], T], token: bytes,
+                       release_session=None) -> T:
+    """Compute and publish; the caller holds the lock (`token`), released here if still ours."""
     state, secret = shared(), current_app.config["SECRET_KEY"]
     try:
         started = time.perf_counter()
@@ -68,17 +76,18 @@ def _compute_and_store(name: str, version: str, compute: Callable[[], T], releas
         state.set(f"memo:{name}:ref", dump_signed(secret, (version, time.time(), seconds)), KEEP_S)
         return result
     finally:
-        state.delete(f"memo:{name}:lock")
+        state.release(f"memo:{name}:lock", token)
 
 
 def _refresh(name: str, version: str, compute: Callable[[], object]):
     """Recompute in a background thread, unless some worker is at it already. With SHARED_FITS =
     "inline" (tests), compute here and return (result, version)."""
-    if not shared().add(f"memo:{name}:lock", b"1", LOCK_S):
+    token = _lock(name)
+    if token is None:
         return None
     app = current_app._get_current_object()
     if app.config.get("SHARED_FITS", "thread") == "inline":
-        return _compute_and_store(name, version, compute), version
+        return _compute_and_store(name, version, compute, token), version
 
     def run():
         from ..extensions import db, write_intent
@@ -88,7 +97,7 @@ def _refresh(name: str, version: str, compute: Callable[[], object]):
         write_intent.set(False)
         with app.app_context():
             try:
-                _compute_and_store(name, version, compute, release_session=db.session.remove)
+                _compute_and_store(name, version, compute, token, release_session=db.session.remove)
             except Exception:  # noqa: BLE001 - a failed refit keeps the last result; say why in the log
                 log.exception("refitting %s failed", name)
 
@@ -113,8 +122,8 @@ def shared_result(name: str, version: str, compute: Callable[[], T], max_age_s: 
         return _refresh(name, version, compute) or (fallback(), None)
     # No result yet: the first request computes it, and the others wait for that one.
     deadline = time.monotonic() + LOCK_S
-    while not state.add(f"memo:{name}:lock", b"1", LOCK_S):
-        time.sleep(0.1)
+    while (token := _lock(name)) is None:
+        time.sleep(0.25)
         ref = _ref(name)
         if ref is not None:
             found = load_signed(secret, state.get(f"memo:{name}:{ref[0]}"))
@@ -122,4 +131,4 @@ def shared_result(name: str, version: str, compute: Callable[[], T], max_age_s: 
                 return found, ref[0]
         if time.monotonic() > deadline:
             return compute(), version  # the holder died without releasing: do it here, unshared
-    return _compute_and_store(name, version, compute), version
+    return _compute_and_store(name, version, compute, token), version

@@ -90,6 +90,14 @@ def init_app(app) -> None:
     def _pool_exhausted(exc):
         return _busy(exc)
 
+    if app.config.get("REDIS_URL"):
+        from redis.exceptions import RedisError
+
+        @app.errorhandler(RedisError)
+        def _redis_away(exc):
+            # The shared state (sessions, throttling) is briefly unreachable: nothing was decided.
+            return _busy(exc)
+
     @app.errorhandler(OperationalError)
     def _operational(exc):
         # Connection lost or refused (a restarted or terminated backend), SQLite busy beyond its

@@ -99,6 +99,12 @@ access_log = logging.getLogger("expo.access")
 def init_app(app) -> None:
     configure_logging(app)
 
+    def log_exception(exc_info):
+        """Flask's, with the path's token redacted: a 500 on /j/<token> must not log the badge."""
+        app.logger.error("Exception on %s [%s]", redact_path(request.path), request.method, exc_info=exc_info)
+
+    app.log_exception = log_exception
+
     @app.before_request
     def _start():
         given = request.headers.get("X-Request-ID", "")

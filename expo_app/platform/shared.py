@@ -39,10 +39,10 @@ class RedisState:
         self.prefix = prefix
 
     def hit(self, key: str, window_s: int) -> int:
-        pipe = self.redis.pipeline()
+        pipe = self.redis.pipeline()  # MULTI/EXEC: the window starts with the first hit (Redis 2.6+)
+        pipe.set(self.prefix + key, 0, ex=window_s, nx=True)
         pipe.incr(self.prefix + key)
-        pipe.expire(self.prefix + key, window_s, nx=True)
-        count, _ = pipe.execute()
+        _created, count = pipe.execute()
         return int(count)
 
     def count(self, key: str) -> int:
@@ -64,6 +64,12 @@ class RedisState:
 
     def delete(self, key: str) -> None:
         self.redis.delete(self.prefix + key)
+
+    RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+
+    def release(self, key: str, value: bytes) -> None:
+        """Delete a lock only if it still holds `value` (it may have expired and been taken over)."""
+        self.redis.eval(self.RELEASE, 1, self.prefix + key, value)
 
     def ping(self) -> bool:
         return bool(self.redis.ping())
@@ -180,6 +186,10 @@ class DatabaseState:
     def delete(self, key: str) -> None:
         with self._begin() as conn:
             conn.execute(delete(self.table).where(self.table.c.key == key))
+
+    def release(self, key: str, value: bytes) -> None:
+        with self._begin() as conn:
+            conn.execute(delete(self.table).where(self.table.c.key == key, self.table.c.value == value))
 
     def ping(self) -> bool:
         with self._read() as conn:

@@ -197,3 +197,43 @@ def test_proxy_fix_is_configurable(app_config, proxies, expected):
     answer = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.9",
                                                        "X-Forwarded-Proto": "https"})
     assert answer.get_data(as_text=True) == f"{expected} {'https' if proxies else 'http'}"
+
+
+def test_an_ended_session_is_emptied_so_it_cannot_outlive_its_revocation(app, client, demo):
+    """Flask resends a permanent session with a fresh date on every request: an ended one must come
+    back empty, or a thief replaying it would keep a cookie newer than the revocation record."""
+    assert _login(client).status_code == 302
+    stolen = _cookie(client)
+    client.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    thief.get("/admin/events")
+    refreshed = thief.get_cookie("session")
+    assert refreshed is None or refreshed.value != stolen
+    with thief.session_transaction() as session:
+        assert "admin_id" not in session and "sid" not in session
+
+
+def test_a_new_sign_in_ends_the_cookie_it_replaces(app, client, auth, demo):
+    """An organiser who scans a judge badge in the same browser gets a new session id: a copy of the
+    cookie from before stops working, though the organiser stays signed in."""
+    assert _login(client).status_code == 302
+    before = _cookie(client)
+    auth.judge(demo["judges"][0])
+    assert client.get("/admin/events").status_code == 200 and client.get("/judge").status_code == 200
+    copy = app.test_client()
+    copy.set_cookie("session", before)
+    assert copy.get("/admin/events").status_code == 302
+
+
+def test_a_crash_on_a_badge_link_does_not_log_the_token(app, client, auth, demo, caplog, monkeypatch):
+    from expo_app.auth import views
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    monkeypatch.setattr(views, "resolve_judge_link", lambda token: 1 / 0)
+    path = auth.judge_path(demo["judges"][0])
+    with caplog.at_level("ERROR"):
+        assert client.get(path).status_code == 500
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Exception on /j/[redacted] [GET]" in logged
+    assert path.split("/j/")[1] not in logged
