@@ -131,10 +131,6 @@ def analysis_version(event: Event) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
 
 
-def dashboard_analysis_name(event: Event) -> str:
-    return f"dashboard:{event.id}"
-
-
 def dashboard_analysis(event: Event) -> tuple[Analysis, str | None]:
     """The dashboard's fits and the version they were made for (expo_app.platform.cache: one fit
     shared by every worker, refitted in the background at most every DASHBOARD_MAX_AGE_S)."""
@@ -149,7 +145,7 @@ def dashboard_analysis(event: Event) -> tuple[Analysis, str | None]:
         return Analysis(result, {r.team: r.rank for r in raw}, {name: t.id for name, t in data.teams.items()},
                         {label: j.id for label, j in data.judges.items()})
 
-    return shared_result(dashboard_analysis_name(event), analysis_version(event), compute,
+    return shared_result(f"dashboard:{event.id}", analysis_version(event), compute,
                          current_app.config["DASHBOARD_MAX_AGE_S"])
 
 
