@@ -394,18 +394,27 @@ def test_a_new_release_replaces_the_cached_pages(expo, phone):
     old = expo.app.extensions["expo_release"]
     expo.app.extensions["expo_release"] = "0000feedbeef0000"  # what a deployment with changed files gives
     try:
-        page.evaluate("() => navigator.serviceWorker.getRegistration().then(r => r.update())")
+        # The phone checks for a new worker (as it does on every page load); the new release's worker
+        # installs, takes over from the old one and deletes the old caches.
+        page.evaluate(ACTIVATED_AFTER_UPDATE)
         page.reload()
         ready_offline(page)
-        try:
-            # The new worker precaches 13 pages before it takes over: allow a slow, busy machine.
-            until(page, "() => caches.keys().then(k => k.length === 2 && k.every(n => n.endsWith('-0000feedbeef0000')))", 40)
-        except AssertionError:
-            raise AssertionError(page.evaluate("() => caches.keys()"))
+        # It then precaches 13 pages: allow a slow, busy machine.
+        until(page, "() => caches.keys().then(k => k.length === 2 && k.every(n => n.endsWith('-0000feedbeef0000')))", 40)
         pages = page.evaluate("() => caches.open('expo-pages-0000feedbeef0000').then(c => c.keys()).then(k => k.length)")
         assert pages == 13  # the judge home and the 12 forms, cached again by the new worker
     finally:
         expo.app.extensions["expo_release"] = old
+
+
+ACTIVATED_AFTER_UPDATE = """() => navigator.serviceWorker.getRegistration().then(r => r.update().then(() => new Promise((done, fail) => {
+    const incoming = r.installing || r.waiting;
+    if (!incoming) return fail(new Error('no new worker'));
+    const check = () => { if (incoming.state === 'activated') done(); if (incoming.state === 'redundant') fail(new Error('redundant')); };
+    incoming.addEventListener('statechange', check);
+    check();
+    setTimeout(() => fail(new Error('still ' + incoming.state + ' after 40 s')), 40000);
+})))"""
 
 
 def test_signing_out_with_an_unsent_score_warns_first(expo, phone, network):
