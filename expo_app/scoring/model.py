@@ -149,19 +149,19 @@ def fit_judge_model(
 
     iterations = 0
     for iterations in range(1, max_iterations + 1):
-        new_theta, covariance, precision = _solve(y, judge_index, team_index, n_judges, n_teams, scale,
-                                                  judge_noise_var, team_var, offset_var)
+        new_theta, posterior, blocks = _solve(y, judge_index, team_index, n_judges, n_teams, scale,
+                                              judge_noise_var, team_var, offset_var)
         change = float(np.abs(new_theta - theta).max())
         theta = new_theta
         mean, effect, offset = _split(theta, n_teams)
-        variance = np.diag(covariance)
-        var_effect, var_offset = variance[1 : 1 + n_teams], variance[1 + n_teams :]
-        a_slot, b_slot = 1 + team_index, 1 + n_teams + judge_index
+        var_effect, var_offset = np.diag(posterior.gg)[1:], posterior.hh[:, 0, 0]
+        a_slot = 1 + team_index
 
         if estimate_scale:
             # Expectations of a_t * (y - m - b_j) and a_t^2 under the current posterior (the E-step).
             a = effect[team_index]
-            cross = a * (y - mean - offset[judge_index]) - covariance[a_slot, 0] - covariance[a_slot, b_slot]
+            cross = (a * (y - mean - offset[judge_index]) - posterior.gg[a_slot, 0]
+                     - posterior.gh[a_slot, judge_index, 0])
             square = a * a + var_effect[team_index]
             # The pooled noise, not the judge's own: a random judge's own noise is large precisely
             # because their scale is ~0, and dividing by it would hide the evidence for that.
@@ -176,8 +176,10 @@ def fit_judge_model(
         residual = y - (mean + offset[judge_index] + s * effect[team_index])
         # Add the fitted value's posterior variance (scales' uncertainty included), so the noise
         # estimate is not fooled by over-fitting.
-        fitted_var = _fitted_variance(theta, covariance, precision, scale, scale_prior_precision, judge_index,
-                                      team_index, judge_noise_var, n_teams, estimate_scale)
+        if estimate_scale:
+            posterior = _joint_posterior(theta, blocks, scale, scale_prior_precision, judge_index, team_index,
+                                         judge_noise_var, n_teams)
+        fitted_var = _fitted_variance(theta, posterior, scale, judge_index, team_index, n_teams)
         expected_square = residual * residual + fitted_var
         pooled_noise = max(float(expected_square.mean()), NOISE_FLOOR)
         judge_noise_var = np.maximum(
@@ -192,11 +194,12 @@ def fit_judge_model(
             break
 
     # One last solve, so estimates, covariance and residuals all belong to the final scales and noise.
-    theta, covariance, precision = _solve(y, judge_index, team_index, n_judges, n_teams, scale, judge_noise_var,
-                                          team_var, offset_var)
+    theta, posterior, blocks = _solve(y, judge_index, team_index, n_judges, n_teams, scale, judge_noise_var,
+                                      team_var, offset_var)
     if estimate_scale:
-        covariance = _joint_covariance(theta, precision, scale, scale_prior_precision, judge_index, team_index,
-                                       judge_noise_var, n_teams)
+        posterior = _joint_posterior(theta, blocks, scale, scale_prior_precision, judge_index, team_index,
+                                     judge_noise_var, n_teams)
+    covariance = posterior.dense()
     mean, effect, offset = _split(theta, n_teams)
     residual = y - (mean + offset[judge_index] + scale[judge_index] * effect[team_index])
     return JudgeModelFit(
@@ -214,82 +217,162 @@ def fit_judge_model(
     )
 
 
+@dataclass(frozen=True)
+class _Blocks:
+    """The posterior precision of the model's parameters, split by its structure.
+
+    Judges' parameters (b_j, and s_j when the scales are included) are tied to each other only through
+    (m, a): the judges' part of the precision is block diagonal, one k × k block per judge (k = 1 or
+    2). `outer` is the (1 + teams)-square precision of (m, a), `coupling` (1 + teams) × judges × k ties
+    (m, a) to each judge's parameters, and `inner` (judges × k × k) holds each judge's own block.
+    """
+
+    outer: np.ndarray
+    coupling: np.ndarray
+    inner: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Posterior:
+    """Posterior covariance of (m, a, each judge's parameters), from _Blocks by eliminating the judges.
+
+    Eliminating the block-diagonal judges' part leaves a (1 + teams)-square system (the Schur
+    complement), so a solve costs O(teams³ + judges × teams²) instead of O((teams + k × judges)³): with
+    200 judges and 60 teams that is the difference between inverting 61 × 61 and 461 × 461 matrices,
+    dozens of times per fit. Only what the fit reads is formed: covariances within (m, a), between
+    (m, a) and each judge's parameters, and within each judge's own parameters; `dense` builds the
+    whole matrix once, for the finished fit.
+    """
+
+    gg: np.ndarray      # (m, a) × (m, a)
+    gh: np.ndarray      # (m, a) × judges × k: (m, a) with each judge's parameters
+    hh: np.ndarray      # judges × k × k: within each judge's parameters
+    gain: np.ndarray    # coupling × inner⁻¹, kept to build the covariance between judges in `dense`
+    inner_inverse: np.ndarray
+
+    def dense(self) -> np.ndarray:
+        """The whole covariance, parameters ordered (m, a, b) or (m, a, b, s)."""
+        g, n_judges, k = self.gh.shape
+        gain = self.gain.transpose(0, 2, 1).reshape(g, k * n_judges)       # judge columns ordered (b..., s...)
+        full = np.empty((g + k * n_judges, g + k * n_judges))
+        full[:g, :g] = self.gg
+        full[:g, g:] = self.gh.transpose(0, 2, 1).reshape(g, k * n_judges)
+        full[g:, :g] = full[:g, g:].T
+        full[g:, g:] = gain.T @ self.gg @ gain
+        judges = np.arange(n_judges)
+        for i in range(k):
+            for j in range(k):
+                full[g + i * n_judges + judges, g + j * n_judges + judges] += self.inner_inverse[:, i, j]
+        return (full + full.T) / 2
+
+
+def _eliminate(blocks: _Blocks) -> _Posterior:
+    """The posterior covariance from the precision's blocks (see _Posterior)."""
+    g, n_judges, k = blocks.coupling.shape
+    inner_inverse = _inverse_of_small_blocks(blocks.inner)
+    # Loops over the small k axes (k ≤ 2): einsum's generic loop is several times slower here.
+    gain = np.zeros_like(blocks.coupling)
+    for i in range(k):
+        for j in range(k):
+            gain[:, :, j] += blocks.coupling[:, :, i] * inner_inverse[:, i, j]
+    flat_gain, flat_coupling = gain.reshape(g, n_judges * k), blocks.coupling.reshape(g, n_judges * k)
+    gg = np.linalg.inv(blocks.outer - flat_gain @ flat_coupling.T)
+    gg = (gg + gg.T) / 2
+    gh = -(gg @ flat_gain).reshape(g, n_judges, k)
+    hh = inner_inverse.copy()
+    for i in range(k):
+        for j in range(k):
+            hh[:, i, j] -= (gain[:, :, i] * gh[:, :, j]).sum(axis=0)
+    return _Posterior(gg=gg, gh=gh, hh=(hh + hh.transpose(0, 2, 1)) / 2, gain=gain, inner_inverse=inner_inverse)
+
+
+def _inverse_of_small_blocks(blocks: np.ndarray) -> np.ndarray:
+    """Inverses of a stack of symmetric 1 × 1 or 2 × 2 matrices, in closed form."""
+    if blocks.shape[1] == 1:
+        return 1.0 / blocks
+    a, b, d = blocks[:, 0, 0], blocks[:, 0, 1], blocks[:, 1, 1]
+    determinant = a * d - b * b
+    inverse = np.empty_like(blocks)
+    inverse[:, 0, 0], inverse[:, 1, 1] = d / determinant, a / determinant
+    inverse[:, 0, 1] = inverse[:, 1, 0] = -b / determinant
+    return inverse
+
+
 def _solve(y, judge_index, team_index, n_judges, n_teams, scale, judge_noise_var, team_var, offset_var):
-    """Posterior mean, covariance and precision of (m, a, b) given scales, noise and variance components.
+    """Posterior mean and covariance of (m, a, b) given scales, noise and variance components.
 
     This is the ridge: weighted least squares on y = m + b_j + s_j a_t with penalties 1/tau2 on the team
-    effects and 1/omega2 on the offsets; m is not penalised.
+    effects and 1/omega2 on the offsets; m is not penalised. Returns theta = (m, a, b), its _Posterior
+    and the precision's _Blocks (which _joint_posterior extends with the scales).
     """
-    n_params = 1 + n_teams + n_judges
-    a_slot, b_slot = 1 + team_index, 1 + n_teams + judge_index
+    g = 1 + n_teams
+    a_slot = 1 + team_index
     weight = 1.0 / judge_noise_var[judge_index]
     s = scale[judge_index]
-    precision = np.zeros((n_params, n_params))
-    precision[0, 0] = weight.sum() + VARIANCE_FLOOR
-    np.add.at(precision, (0, a_slot), weight * s)
-    np.add.at(precision, (0, b_slot), weight)
-    np.add.at(precision, (a_slot, b_slot), weight * s)
-    precision += np.triu(precision, 1).T
-    diagonal = np.zeros(n_params)
-    np.add.at(diagonal, a_slot, weight * s * s)
-    np.add.at(diagonal, b_slot, weight)
-    diagonal[1 : 1 + n_teams] += 1.0 / team_var
-    diagonal[1 + n_teams :] += 1.0 / offset_var
-    precision[np.arange(1, n_params), np.arange(1, n_params)] += diagonal[1:]
-    rhs = np.zeros(n_params)
-    rhs[0] = (weight * y).sum()
-    np.add.at(rhs, a_slot, weight * s * y)
-    np.add.at(rhs, b_slot, weight * y)
-    covariance = np.linalg.inv(precision)
-    covariance = (covariance + covariance.T) / 2
-    return covariance @ rhs, covariance, precision
+    outer = np.zeros((g, g))
+    outer[0, 0] = weight.sum() + VARIANCE_FLOOR
+    np.add.at(outer[0], a_slot, weight * s)
+    outer[1:, 0] = outer[0, 1:]
+    outer[np.arange(1, g), np.arange(1, g)] = np.bincount(team_index, weight * s * s, n_teams) + 1.0 / team_var
+    coupling = np.zeros((g, n_judges, 1))
+    coupling[0, :, 0] = np.bincount(judge_index, weight, n_judges)
+    np.add.at(coupling, (a_slot, judge_index, 0), weight * s)   # one sheet per (judge, team) pair at most
+    inner = (coupling[0, :, 0] + 1.0 / offset_var)[:, None, None]
+    blocks = _Blocks(outer=outer, coupling=coupling, inner=inner)
+    posterior = _eliminate(blocks)
+    rhs_outer = np.zeros(g)
+    rhs_outer[0] = (weight * y).sum()
+    np.add.at(rhs_outer, a_slot, weight * s * y)
+    rhs_judges = np.bincount(judge_index, weight * y, n_judges)
+    # theta = covariance @ rhs, written with the blocks: (m, a) first, then each judge's offset.
+    outer_theta = posterior.gg @ (rhs_outer - posterior.gain[:, :, 0] @ rhs_judges)
+    offsets = posterior.inner_inverse[:, 0, 0] * (rhs_judges - coupling[:, :, 0].T @ outer_theta)
+    return np.concatenate([outer_theta, offsets]), posterior, blocks
 
 
-def _joint_covariance(theta, precision_without_scales, scale, scale_prior_precision, judge_index, team_index,
-                      judge_noise_var, n_teams) -> np.ndarray:
+def _joint_posterior(theta, blocks: _Blocks, scale, scale_prior_precision, judge_index, team_index,
+                     judge_noise_var, n_teams) -> _Posterior:
     """Posterior covariance of (m, a, b, s) by Gauss–Newton (Laplace) around the current estimates.
 
     Given the scales the model is linear and _solve's covariance is exact; but the scales are estimated
     too, and ignoring their uncertainty makes intervals too narrow when judges see few teams.
     """
     n_judges = scale.size
-    n_params = theta.size
     effect = theta[1 : 1 + n_teams]
     a = effect[team_index]
     weight = 1.0 / judge_noise_var[judge_index]
-    s_slot = n_params + judge_index
-    precision = np.zeros((n_params + n_judges, n_params + n_judges))
-    precision[:n_params, :n_params] = precision_without_scales
-    np.add.at(precision, (0, s_slot), weight * a)
-    np.add.at(precision, (1 + team_index, s_slot), weight * scale[judge_index] * a)
-    np.add.at(precision, (1 + n_teams + judge_index, s_slot), weight * a)
-    block = precision[:n_params, n_params:]
-    precision[n_params:, :n_params] = block.T
-    scale_diagonal = np.bincount(judge_index, weight * a * a, n_judges) + scale_prior_precision
-    scale_slots = np.arange(n_params, n_params + n_judges)
-    precision[scale_slots, scale_slots] = scale_diagonal
-    joint = np.linalg.inv(precision)
-    return (joint + joint.T) / 2
+    g = blocks.outer.shape[0]
+    coupling = np.zeros((g, n_judges, 2))
+    coupling[:, :, 0] = blocks.coupling[:, :, 0]
+    coupling[0, :, 1] = np.bincount(judge_index, weight * a, n_judges)
+    np.add.at(coupling, (1 + team_index, judge_index, 1), weight * scale[judge_index] * a)
+    inner = np.empty((n_judges, 2, 2))
+    inner[:, 0, 0] = blocks.inner[:, 0, 0]
+    inner[:, 0, 1] = inner[:, 1, 0] = coupling[0, :, 1]          # b_j with s_j: the sum of w a over j's sheets
+    inner[:, 1, 1] = np.bincount(judge_index, weight * a * a, n_judges) + scale_prior_precision
+    return _eliminate(_Blocks(outer=blocks.outer, coupling=coupling, inner=inner))
 
 
-def _fitted_variance(theta, covariance, precision, scale, scale_prior_precision, judge_index, team_index,
-                     judge_noise_var, n_teams, with_scale) -> np.ndarray:
-    """Posterior variance of each sheet's fitted value m + b_j + s_j a_t."""
-    a_slot, b_slot = 1 + team_index, 1 + n_teams + judge_index
+def _fitted_variance(theta, posterior: _Posterior, scale, judge_index, team_index, n_teams) -> np.ndarray:
+    """Posterior variance of each sheet's fitted value m + b_j + s_j a_t.
+
+    Its gradient in (m, a_t, b_j[, s_j]) is (1, s_j, 1[, a_t]); the variance is gradient · covariance ·
+    gradient over those few parameters, read from the posterior's blocks.
+    """
+    a_slot = 1 + team_index
     s = scale[judge_index]
-    if not with_scale:
-        gradient_slots = [(0, np.ones_like(s)), (a_slot, s), (b_slot, np.ones_like(s))]
-        full = covariance
-    else:
-        full = _joint_covariance(theta, precision, scale, scale_prior_precision, judge_index, team_index,
-                                 judge_noise_var, n_teams)
-        s_slot = theta.size + judge_index
-        gradient_slots = [(0, np.ones_like(s)), (a_slot, s), (b_slot, np.ones_like(s)),
-                          (s_slot, theta[1 : 1 + n_teams][team_index])]
+    k = posterior.gh.shape[2]
+    outer_gradient = [(0, np.ones_like(s)), (a_slot, s)]
+    judge_gradient = [np.ones_like(s)] + ([theta[1 : 1 + n_teams][team_index]] if k == 2 else [])
     variance = np.zeros_like(s)
-    for slot_i, grad_i in gradient_slots:
-        for slot_j, grad_j in gradient_slots:
-            variance += grad_i * grad_j * full[slot_i, slot_j]
+    for slot_i, grad_i in outer_gradient:
+        for slot_j, grad_j in outer_gradient:
+            variance += grad_i * grad_j * posterior.gg[slot_i, slot_j]
+        for l, grad_l in enumerate(judge_gradient):
+            variance += 2 * grad_i * grad_l * posterior.gh[slot_i, judge_index, l]
+    for l, grad_l in enumerate(judge_gradient):
+        for m, grad_m in enumerate(judge_gradient):
+            variance += grad_l * grad_m * posterior.hh[judge_index, l, m]
     return np.maximum(variance, 0.0)
 
 
