@@ -54,11 +54,15 @@ def find_score(judge: Judge, team: Team, for_update: bool = False) -> Score | No
     return db.session.execute(query).scalar_one_or_none()
 
 
-def submit_score(judge: Judge, team: Team, sheet: SheetInput, actor: str) -> tuple[Score, bool]:
+_LOOK_UP = object()
+
+
+def submit_score(judge: Judge, team: Team, sheet: SheetInput, actor: str, *, current=_LOOK_UP) -> tuple[Score, bool]:
     """Create or revise the judge's one score sheet for the team; returns (score, whether it changed).
 
     Absent or conflicted sheets carry no values. An identical resubmission (a double tap, a retried
-    request) changes nothing and writes no audit entry, so nothing is ever counted twice.
+    request) changes nothing and writes no audit entry, so nothing is ever counted twice. `current`:
+    the sheet as find_score(for_update=True) gave it in this transaction, if the caller has it.
     """
     if team.event_id != judge.event_id:
         raise PermissionError("this team is not in the judge's event")
@@ -70,10 +74,12 @@ def submit_score(judge: Judge, team: Team, sheet: SheetInput, actor: str) -> tup
     if rated and set(sheet.values) != set(criteria):
         raise ValueError("a rated sheet needs exactly one value per criterion")
 
-    score = find_score(judge, team, for_update=True)
+    score = find_score(judge, team, for_update=True) if current is _LOOK_UP else current
     old = score_snapshot(score) if score is not None else None
     if score is None:
-        score, inserted = _insert_empty_score(judge, team)
+        score, inserted = _insert_empty_score(judge, team, comment=sheet.comment.strip(),
+                                              private_note=sheet.private_note.strip(), absent=sheet.absent,
+                                              conflict=sheet.conflict)
         if not inserted:  # a parallel request (a double tap) created it a moment ago
             old = score_snapshot(score)
 
@@ -157,7 +163,7 @@ def submit_sheet(judge: Judge, team: Team, sheet: SheetInput, actor: str, *, key
                                   old=score_snapshot(current), new=_sheet_snapshot(team, sheet)))
         outcome, score = "stale", current
     else:
-        score, changed = submit_score(judge, team, sheet, actor)
+        score, changed = submit_score(judge, team, sheet, actor, current=current)
         # A plain form (no phone edit time) is stamped with the server's time, so that an older edit
         # queued on a phone and arriving later does not overwrite it (phones keep their clocks in sync).
         stamp = edited_at if edited_at is not None else (utcnow() if changed else None)
@@ -195,12 +201,13 @@ def _sheet_snapshot(team: Team, sheet: SheetInput) -> dict:
             "private_note": sheet.private_note.strip(), "absent": sheet.absent, "conflict": sheet.conflict}
 
 
-def _insert_empty_score(judge: Judge, team: Team) -> tuple[Score, bool]:
-    """Insert the (judge, team) row; if a parallel request just did, use that row instead.
+def _insert_empty_score(judge: Judge, team: Team, **fields) -> tuple[Score, bool]:
+    """Insert the (judge, team) row, with `fields` (the sheet's texts and flags, so that they are
+    not written a second time); if a parallel request just did, use that row instead.
 
     Returns (score, whether this call inserted it). The unique (judge, team) constraint decides.
     """
-    score = Score(judge=judge, team=team)
+    score = Score(judge=judge, team=team, **fields)
     try:
         with db.session.begin_nested():
             db.session.add(score)

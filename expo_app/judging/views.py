@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import (abort, current_app, flash, jsonify, redirect, render_template, request, send_file, session,
                    url_for)
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import inspect as sa_inspect
 
 from ..assignments.operations import judge_route, record_visit
 from ..auth.forms import SignOutForm
@@ -68,7 +69,8 @@ def _say_whose_page(response):
     if request.endpoint == "static":
         return response
     judge = current_judge()
-    response.headers["X-Expo-Judge"] = str(judge.id) if judge is not None else ""
+    # The id from the identity map: after the view's commit, judge.id would reload the whole row.
+    response.headers["X-Expo-Judge"] = str(sa_inspect(judge).identity[0]) if judge is not None else ""
     response.vary.add("Cookie")
     return response
 
@@ -153,17 +155,21 @@ def team(code):
                 return jsonify(status="refused", reason=str(reused)), 422
             form.form_errors.append(str(reused) + " Reload the page and submit again.")
         else:
-            db.session.commit()
-            SCORES.labels("replayed" if result.replayed else result.outcome).inc()
+            # The answer is read before the commit, which would expire every object (a reload each).
             if _wants_json():  # a replay gets the stored answer back, marked as a replay
                 saved = result.score
-                return jsonify(status=result.outcome, message=SAVED_MESSAGES[result.outcome] + team.name,
-                               replayed=result.replayed, saved_at=_iso(saved.updated_at if saved else None),
-                               saved_text=saved_words(saved) if saved else None,
-                               revision=saved.revision if saved else None)
-            message = SAVED_MESSAGES["unchanged" if result.replayed else result.outcome] + team.name
-            flash(message, "success" if result.outcome != "stale" else "error")
-            return redirect(url_for("judging.team", code=team.code))
+                answer = jsonify(status=result.outcome, message=SAVED_MESSAGES[result.outcome] + team.name,
+                                 replayed=result.replayed, saved_at=_iso(saved.updated_at if saved else None),
+                                 saved_text=saved_words(saved) if saved else None,
+                                 revision=saved.revision if saved else None)
+            else:
+                message = SAVED_MESSAGES["unchanged" if result.replayed else result.outcome] + team.name
+                answer = redirect(url_for("judging.team", code=team.code))
+            db.session.commit()
+            SCORES.labels("replayed" if result.replayed else result.outcome).inc()
+            if not _wants_json():  # said only once it is true
+                flash(message, "success" if result.outcome != "stale" else "error")
+            return answer
     elif form.is_submitted() and _wants_json():  # the phone keeps the sheet, with the reasons, for the judge
         reasons = [str(e) for e in form.form_errors] + [str(e) if c.name in str(e) else f"{c.name}: {e}"
                                                         for c in criteria for e in form.criterion_field(c).errors]
