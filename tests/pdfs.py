@@ -12,6 +12,13 @@ def pdf_pages(pdf: bytes) -> list[str]:
     return [" ".join(page.extract_text().split()) for page in reader.pages]
 
 
+def pdf_some_pages(pdf: bytes, *indices: int) -> tuple[int, list[str]]:
+    """The number of pages, and the text of the pages at `indices` only (extracting every page of a
+    600-page batch takes longer than rendering it)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return len(reader.pages), [" ".join(reader.pages[i].extract_text().split()) for i in indices]
+
+
 def pdf_fonts(pdf: bytes) -> set[str]:
     """The base names of every font the PDF embeds (subset prefixes removed)."""
     names = set()
