@@ -16,6 +16,7 @@ When `k` cannot be met, the plan says exactly why for each team short of it, and
 """
 from __future__ import annotations
 
+import functools
 import math
 import random
 import re
@@ -75,7 +76,8 @@ class Plan:
 
     def summary(self) -> dict:
         coverage = [len(judges) for judges in self.per_team.values()] or [0]
-        loads = [self.loads.get(j, 0) for j in self.available] or [0]
+        by_judge = self.loads
+        loads = [by_judge.get(j, 0) for j in self.available] or [0]
         return {"teams": len(self.per_team), "judges": len(self.lists), "k": self.k,
                 "min_per_team": min(coverage), "max_per_team": max(coverage),
                 "min_load": min(loads), "max_load": max(loads),
@@ -89,6 +91,7 @@ class Plan:
 _SUFFIXES = re.compile(r"\b(inc|llc|ltd|gmbh|corp|corporation|co|plc|sa|ag|bv)\b\.?")
 
 
+@functools.lru_cache(maxsize=4096)  # called for every (judge, team) pair of a plan
 def company_key(name: str) -> str:
     """'Google Cloud, Inc.' and 'google cloud' are the same company for conflicts."""
     text = _SUFFIXES.sub(" ", name.casefold())
@@ -273,7 +276,6 @@ def measure_plan(teams: Sequence[PlanTeam], judges: Sequence[PlanJudge], k: int,
     marked, done = set(marked), set(done)
     present = [t for t in teams if not t.absent]
     active = [j for j in sorted(judges, key=lambda j: str(j.id)) if j.available]
-    allowed = {(j.id, t.id) for j in active for t in present if not conflicted(j, t, marked)}
     lists = {j: list(ts) for j, ts in lists.items()}
     on_team: dict[Hashable, set] = defaultdict(set)
     for j, ts in lists.items():
@@ -285,8 +287,14 @@ def measure_plan(teams: Sequence[PlanTeam], judges: Sequence[PlanJudge], k: int,
     connectivity, components = algebraic_connectivity([(j, t) for j, ts in lists.items() for t in ts if t in per_team])
     total = sum(max(k, len(on_team[t.id])) for t in present)
     cap = math.ceil(total / len(active)) if active else 0
+    short = [t for t in present if len(on_team[t.id]) < k]
+    # conflicted() for the pairs the reasons need (those of the teams short of k; the dashboard measures
+    # the plan on every poll), with each judge's company key worked out once.
+    judge_key = {j.id: company_key(j.affiliation) for j in active} if short else {}
+    allowed = {(j.id, t.id) for t in short for j in active
+               if (j.id, t.id) not in marked and not (judge_key[j.id] and judge_key[j.id] in map(company_key, t.companies))}
     shortfalls = [Shortfall(t.id, len(on_team[t.id]), k, _why_short(t, active, allowed, on_team, k, cap))
-                  for t in present if len(on_team[t.id]) < k]
+                  for t in short]
     changed = 0
     if previous is not None:
         before = {(j, t) for j, ts in previous.items() for t in ts}
