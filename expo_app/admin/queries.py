@@ -60,6 +60,9 @@ class AuditRow:
         return self.entry.changed_at if self.kind == "sheet" else self.entry.at
 
 
+COMMENT_ACTIONS = ("comment hidden", "comment restored")  # expo_app.results.feedback
+
+
 def audit_entries(event: Event, limit: int, offset: int, kind: str = "", actor: str = "") -> list[AuditRow]:
     """The event's audit log, newest first: score sheets and organisers' actions in one list.
 
@@ -73,6 +76,10 @@ def audit_entries(event: Event, limit: int, offset: int, kind: str = "", actor: 
                            ScoreAudit.changed_at.label("at")).where(ScoreAudit.event_id == event.id)
         if actor:
             sheets = sheets.where(db.func.lower(ScoreAudit.actor).contains(actor.lower(), autoescape=True))
+        if kind == "":
+            # Hiding or restoring a comment is in the sheet's history and among the organiser's
+            # actions; in the list of everything it is shown once, as the organiser's action.
+            sheets = sheets.where(ScoreAudit.action.not_in(COMMENT_ACTIONS))
         parts.append(sheets)
     if kind != "sheets":
         actions = db.select(db.literal("action", db.String).label("kind"), AdminAction.id.label("id"),

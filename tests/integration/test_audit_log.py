@@ -417,6 +417,23 @@ def test_the_page_shows_sheets_and_actions_newest_first_with_a_filter(app, clien
     assert len(page_rows(audit(client, event))) == len(everything)
 
 
+def test_a_hidden_comment_is_listed_once_among_everything(app, client, auth, admin):
+    event = admin["event"]
+    auth.judge(admin["judges"][0])
+    client.post(f"/t/{team_code(app, admin['teams'][0])}", data=full_sheet(app, event, 4))
+    auth.admin()
+    with app.app_context():
+        score_id = db.session.execute(db.select(Score)).scalar_one().id
+    client.post(f"/admin/scores/{score_id}/hide-comment", data={"reason": "Personal remark"})
+    client.post(f"/admin/scores/{score_id}/restore-comment")
+    everything = page_rows(audit(client, event))
+    assert [(r["kind"], r["action"]) for r in everything[:3]] == [
+        ("action", "comment restored"), ("action", "comment hidden"), ("sheet", "created")]
+    # The sheet's own history keeps both, with before and after.
+    sheets = page_rows(audit(client, event, kind="sheets"))
+    assert [r["action"] for r in sheets] == ["comment restored", "comment hidden", "created"]
+
+
 def test_the_filter_carries_over_to_newer_and_older(app, client, admin, monkeypatch):
     monkeypatch.setattr("expo_app.admin.views.AUDIT_PAGE", 5)
     event = admin["event"]
