@@ -211,5 +211,10 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(500)
     def _server_error(e):
+        from .platform.guards import busy_answer
+
+        answer = busy_answer(getattr(e, "original_exception", None))
+        if answer is not None:
+            return answer
         db.session.rollback()
         return page(500, "Something went wrong on our side", "Nothing was saved. Please try again in a moment.")

@@ -86,12 +86,16 @@ def init_app(app) -> None:
                        f"Try again in {RETRY_AFTER_S} seconds (a judge's phone does so by itself).",
                        {"Retry-After": str(RETRY_AFTER_S)})
 
+    busy_errors = [PoolTimeout, OperationalError]
+
     @app.errorhandler(PoolTimeout)
     def _pool_exhausted(exc):
         return _busy(exc)
 
     if app.config.get("REDIS_URL"):
         from redis.exceptions import RedisError
+
+        busy_errors.append(RedisError)
 
         @app.errorhandler(RedisError)
         def _redis_away(exc):
@@ -103,3 +107,15 @@ def init_app(app) -> None:
         # Connection lost or refused (a restarted or terminated backend), SQLite busy beyond its
         # timeout: the transaction was rolled back, so the client may safely send it again.
         return _busy(exc)
+
+    # Flask hands an error raised by an after-request hook to the 500 handler (wrapped in an
+    # InternalServerError), never to the handlers above: the 500 handler asks busy_answer first.
+    app.extensions["expo_busy"] = (tuple(busy_errors), _busy)
+
+
+def busy_answer(error):
+    """The 503 answer if `error` (a 500's original exception) is the database or Redis being away."""
+    from flask import current_app
+
+    kinds, busy = current_app.extensions.get("expo_busy", ((), None))
+    return busy(error) if kinds and isinstance(error, kinds) else None

@@ -145,6 +145,23 @@ def test_a_lost_database_gives_503_with_retry_after(app, client, auth, demo, mon
     assert answer.status_code == 503 and "nothing was saved" in answer.get_data(as_text=True)
 
 
+def test_a_database_lost_in_an_after_request_hook_gives_503_too(app, client, monkeypatch):
+    """Flask sends an error raised while finishing the response to the 500 handler, not to the
+    OperationalError one: it must still say "busy, try again", not "something went wrong"."""
+    from expo_app.judging import views
+
+    def gone():
+        raise OperationalError("SELECT ...", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(views, "current_judge", gone)  # called by the X-Expo-Judge hook on every page
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production (tests re-raise unhandled errors)
+    answer = client.get("/admin/login")
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "2"
+    assert "nothing was saved" in answer.get_data(as_text=True)
+    answer = client.get("/admin/login", headers={"Accept": "application/json"})
+    assert answer.status_code == 503 and answer.get_json()["status"] == "busy"
+
+
 # --- metrics and logs -----------------------------------------------------------------------------------
 
 def _metric(text: str, name: str, **labels) -> float:
