@@ -87,8 +87,11 @@ def test_a_hidden_comment_never_reaches_the_team_and_the_reason_is_audited(app, 
         audit = db.session.execute(db.select(ScoreAudit).where(ScoreAudit.action == "comment hidden")).scalar_one()
         assert audit.score_id == score_id and audit.new["moderation"] == "hidden from the team: Personal remark"
         assert audit.actor == "admin: organiser@example.org"
+    # The sheet's history has it with before and after; among everything it is the organiser's action.
     assert "hidden from the team: Personal remark" in client.get(
-        f"/admin/events/{commented['event']}/audit").get_data(as_text=True)
+        f"/admin/events/{commented['event']}/audit?kind=sheets").get_data(as_text=True)
+    everything = " ".join(client.get(f"/admin/events/{commented['event']}/audit").get_data(as_text=True).split())
+    assert "comment hidden" in everything and "reason: Personal remark" in everything
     client.post(f"/admin/scores/{score_id}/restore-comment")
     assert "Comment by judge 1 to team 0" in app.test_client().get(commented["links"][0]).get_data(as_text=True)
 
