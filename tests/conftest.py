@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+import jinja2
 import pytest
 import sqlalchemy as sa
 
@@ -68,9 +69,28 @@ def app_config(backend, tmp_path, request):
     return {"SQLALCHEMY_DATABASE_URI": url, "PUBLIC_BASE_URL": "https://expo.example.org"}
 
 
+class _SharedBytecode(jinja2.BytecodeCache):
+    """Compiled templates kept for the whole test session: every test builds a new app, whose Jinja
+    environment would otherwise compile each template it renders again (checked by source checksum)."""
+
+    def __init__(self):
+        self.store = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+SHARED_BYTECODE = _SharedBytecode()
+
+
 @pytest.fixture
 def app(app_config, backend):
     app = create_app(app_config)
+    app.jinja_env.bytecode_cache = SHARED_BYTECODE
     with app.app_context():
         if backend == "sqlite":
             db.create_all()
