@@ -57,7 +57,10 @@ class Config:
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json": one JSON object per line, with request ids
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     ACCESS_LOG = _bool("ACCESS_LOG", False)
-    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None  # set: /metrics needs "Authorization: Bearer <it>"
+    # /metrics: with a token, only for "Authorization: Bearer <token>" (403 otherwise); without one, open
+    # if METRICS_PUBLIC (development, tests), else 404 (production's default: it is never public).
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    METRICS_PUBLIC = _bool("METRICS_PUBLIC", True)
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "0"))
     # Printed matter: batches up to this many pages render inside the download request (a second or
     # two); bigger ones render in a background thread with a progress page ("thread"), or inside the
@@ -95,6 +98,9 @@ class ProductionConfig(Config):
     ACCESS_LOG = _bool("ACCESS_LOG", True)
     # Browsers keep to HTTPS for a year once they have seen the site over it (sent on HTTPS only).
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
+    # Without METRICS_TOKEN, /metrics answers 404, unless METRICS_PUBLIC=1 says the network keeps it
+    # private (scraped on the pod's address, never routed by the ingress).
+    METRICS_PUBLIC = _bool("METRICS_PUBLIC", False)
     ENV_NAME = "production"
 
 

@@ -4,6 +4,8 @@ Every value can be overridden from the environment (GUNICORN_*), or on the comma
 """
 import multiprocessing
 import os
+import re
+import stat
 import tempfile
 
 # Where to listen: all interfaces in a container; PORT as platforms (Cloud Run, Heroku) set it.
@@ -57,14 +59,39 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 # Prometheus multiprocess mode: every worker writes its metrics under this folder and /metrics sums
-# them. It must be set before any worker imports prometheus_client, and start empty.
+# them. It must be set before any worker imports prometheus_client, and start empty (on_starting).
+# Without PROMETHEUS_MULTIPROC_DIR: a folder of our own, named after the listening address, so a
+# restarted container (Kubernetes keeps its /tmp emptyDir) empties the same folder instead of leaving
+# one more behind with the dead server's files.
+def _own_metrics_folder() -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", bind).strip("-") or "default"
+    path = os.path.join(tempfile.gettempdir(), f"expo-metrics-{os.getuid()}-{slug}")
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        info = os.lstat(path)
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022:
+            return path
+    except OSError:
+        pass
+    return tempfile.mkdtemp(prefix="expo-metrics-")  # someone else's (or a link) in a shared /tmp: a new one
+
+
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="expo-metrics-")
-_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-os.makedirs(_metrics_dir, exist_ok=True)
-for _name in os.listdir(_metrics_dir):
-    if _name.endswith(".db"):
-        os.remove(os.path.join(_metrics_dir, _name))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_folder()
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+
+def on_starting(server):
+    """The arbiter starts (not on a reload, whose workers' counts must go on): remove every metrics
+    file a previous server left (prometheus_client's *.db files), or its counts would be summed in."""
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    own = f"_{os.getpid()}.db"  # the arbiter's, made as its JSON log formatter imported the app's metrics
+    removed = 0
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".db") and not entry.name.endswith(own) and entry.is_file(follow_symlinks=False):
+            os.remove(entry.path)
+            removed += 1
+    server.log.info("Prometheus multiprocess folder %s: %d stale file(s) removed", folder, removed)
 
 
 def child_exit(server, worker):

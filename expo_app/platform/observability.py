@@ -95,6 +95,29 @@ def configure_logging(app) -> None:
 
 access_log = logging.getLogger("expo.access")
 
+# Every label takes a value from a fixed set, whatever a client sends: one series per random HTTP
+# method or status would grow /metrics (and Prometheus) without bound.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+STATUSES = frozenset({200, 201, 204, 206, 301, 302, 303, 304, 307, 308, 400, 401, 403, 404, 405, 406, 409,
+                      410, 413, 414, 415, 422, 429, 431, 500, 501, 502, 503, 504})
+UNMATCHED = "none"  # the endpoint of a request that matched no route (a 404, a 405)
+
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else "other"
+
+
+def status_label(status: int) -> str:
+    """The code itself for the ones the app answers; else its class ("4xx"), or "other"."""
+    if status in STATUSES:
+        return str(status)
+    return f"{status // 100}xx" if 100 <= status <= 599 else "other"
+
+
+def endpoint_label_of(req) -> str:
+    """A route's endpoint (the app's own, a fixed set), or UNMATCHED."""
+    return req.url_rule.endpoint if req.url_rule is not None else UNMATCHED
+
 
 def init_app(app) -> None:
     configure_logging(app)
@@ -117,8 +140,9 @@ def init_app(app) -> None:
         endpoint = request.endpoint or "none"
         if started is not None:
             elapsed = time.perf_counter() - started
-            REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
-            LATENCY.labels(request.method, endpoint).observe(elapsed)
+            method, endpoint_label = method_label(request.method), endpoint_label_of(request)
+            REQUESTS.labels(method, endpoint_label, status_label(response.status_code)).inc()
+            LATENCY.labels(method, endpoint_label).observe(elapsed)
             if response.status_code == 503 and "Retry-After" in response.headers:
                 SHED.inc()
             if endpoint not in QUIET_ENDPOINTS and app.config.get("ACCESS_LOG", True):

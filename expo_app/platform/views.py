@@ -64,12 +64,20 @@ def readyz():
         {"Cache-Control": "no-store"}
 
 
+def _bearer_token() -> str:
+    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
 @bp.route("/metrics")
 def metrics():
+    """Prometheus text. With METRICS_TOKEN, only for its bearer (403 otherwise); without one, only if
+    METRICS_PUBLIC (not in production by default: there it is a 404, as if it did not exist)."""
     token = current_app.config.get("METRICS_TOKEN")
     if token:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), token.encode()):
+        if not hmac.compare_digest(_bearer_token().encode(), token.encode()):
             abort(403)
+    elif not current_app.config.get("METRICS_PUBLIC", False):
+        abort(404)
     body, content_type = metrics_text()
     return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})

@@ -38,6 +38,20 @@ def _get(base: str, path: str, headers=None) -> tuple[int, dict, str]:
         return error.code, dict(error.headers), error.read().decode()
 
 
+METRICS_TOKEN = secrets.token_urlsafe(24)
+SCRAPE = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+STALE_COUNT = 1234
+
+
+def _stale_metrics(folder: Path) -> None:
+    """What a server killed before this one would leave: its workers' files, with counts in them."""
+    code = ("from prometheus_client import Counter; "
+            "Counter('expo_http_requests_total', 'x', ['method', 'endpoint', 'status'])"
+            f".labels('GET', 'stale.endpoint', '200').inc({STALE_COUNT})")
+    subprocess.run([sys.executable, "-c", code], env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)},
+                   check=True)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("gunicorn")
@@ -46,10 +60,15 @@ def server(tmp_path_factory):
            "DATABASE_URL": f"sqlite:///{folder / 'expo.sqlite'}", "EXPO_INSTANCE_PATH": str(folder),
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "SESSION_COOKIE_SECURE": "0",
            "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "2",
-           "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics")}
+           "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics"), "METRICS_TOKEN": METRICS_TOKEN}
     env.pop("REDIS_URL", None)
+    env.pop("METRICS_PUBLIC", None)
     subprocess.run([str(Path(sys.executable).with_name("expo")), "init-db"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
+    (folder / "metrics").mkdir(exist_ok=True)  # `expo init-db` has written its own files there already
+    _stale_metrics(folder / "metrics")
+    stale = sorted(path.name for path in (folder / "metrics").iterdir())
+    assert stale and all(name.endswith(".db") for name in stale)
     log = open(folder / "gunicorn.log", "w+")
     process = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -65,7 +84,8 @@ def server(tmp_path_factory):
             log.seek(0)
             pytest.fail("gunicorn did not start:\n" + log.read()[-3000:])
         time.sleep(0.2)
-    yield {"base": base, "process": process, "log": folder / "gunicorn.log"}
+    yield {"base": base, "process": process, "log": folder / "gunicorn.log", "port": port,
+           "metrics_dir": folder / "metrics", "stale": stale}
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=30)
     log.close()
@@ -86,11 +106,11 @@ def _count(text: str, endpoint: str) -> float:
 
 def test_metrics_add_up_over_workers_and_survive_a_killed_worker(server):
     base = server["base"]
-    before = _count(_get(base, "/metrics")[2], "platform.healthz")
+    before = _count(_get(base, "/metrics", SCRAPE)[2], "platform.healthz")
     for _ in range(40):
         assert _get(base, "/healthz")[0] == 200
     # Whichever worker answers /metrics, the count is the whole server's.
-    counts = {_count(_get(base, "/metrics")[2], "platform.healthz") for _ in range(6)}
+    counts = {_count(_get(base, "/metrics", SCRAPE)[2], "platform.healthz") for _ in range(6)}
     assert counts == {before + 40}
     workers = _workers(server["process"].pid)
     assert len(workers) == 2
@@ -100,7 +120,37 @@ def test_metrics_add_up_over_workers_and_survive_a_killed_worker(server):
         time.sleep(0.2)
     assert _get(base, "/healthz")[0] == 200
     # The dead worker's counts stay in the sum (counters are not lost with it).
-    assert _count(_get(base, "/metrics")[2], "platform.healthz") == before + 41
+    assert _count(_get(base, "/metrics", SCRAPE)[2], "platform.healthz") == before + 41
+
+
+def test_stale_metrics_files_are_removed_when_the_server_starts(server):
+    """Files a killed server left in PROMETHEUS_MULTIPROC_DIR were summed into /metrics (issue 16)."""
+    present = {path.name for path in server["metrics_dir"].iterdir()}
+    assert not present & set(server["stale"])
+    text = _get(server["base"], "/metrics", SCRAPE)[2]
+    assert "stale.endpoint" not in text and _count(text, "stale.endpoint") == 0
+    assert f"Prometheus multiprocess folder {server['metrics_dir']}: {len(server['stale'])} stale file(s) removed" \
+        in server["log"].read_text()
+
+
+def test_metrics_need_the_token_in_production(server):
+    status, _headers, body = _get(server["base"], "/metrics")
+    assert status == 403 and "expo_http_requests_total" not in body
+    assert _get(server["base"], "/metrics", {"Authorization": "Bearer wrong"})[0] == 403
+    status, _headers, body = _get(server["base"], "/metrics", SCRAPE)
+    assert status == 200 and "expo_documents_pending 0" in body
+
+
+def test_the_default_metrics_folder_is_the_same_at_every_start(tmp_path):
+    """Without PROMETHEUS_MULTIPROC_DIR, one folder per listening address, not a new one per start."""
+    code = "import runpy, os; runpy.run_path('gunicorn.conf.py'); print(os.environ['PROMETHEUS_MULTIPROC_DIR'])"
+    env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update(TMPDIR=str(tmp_path), GUNICORN_BIND="0.0.0.0:8000")
+    folders = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True,
+                              text=True).stdout.strip() for _ in range(2)}
+    assert folders == {str(tmp_path / f"expo-metrics-{os.getuid()}-0-0-0-0-8000")}
+    assert sorted(path.name for path in tmp_path.iterdir()) == [f"expo-metrics-{os.getuid()}-0-0-0-0-8000"]
+    assert (tmp_path / f"expo-metrics-{os.getuid()}-0-0-0-0-8000").stat().st_mode & 0o777 == 0o700
 
 
 def test_the_production_config_is_what_gunicorn_serves(server):

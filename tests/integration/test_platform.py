@@ -192,7 +192,107 @@ def test_metrics_count_requests_scores_and_pending_documents(app, client, auth, 
 def test_metrics_can_require_a_token(app, client):
     app.config["METRICS_TOKEN"] = "s3cret-token"
     assert client.get("/metrics").status_code == 403
-    assert client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong-token"}).status_code == 403
+    assert client.get("/metrics", headers={"Authorization": "s3cret-token"}).status_code == 403
+    assert client.get("/metrics", headers={"Authorization": "Basic s3cret-token"}).status_code == 403
+    for header in ("Bearer s3cret-token", "bearer  s3cret-token "):
+        answer = client.get("/metrics", headers={"Authorization": header})
+        assert answer.status_code == 200 and "expo_http_requests_total" in answer.get_data(as_text=True)
+
+
+def _series(text: str, name: str) -> set[tuple[str, ...]]:
+    """The label sets of a metric's series, as sorted (label, value) pairs."""
+    found = set()
+    for line in text.splitlines():
+        if line.startswith(name + "{"):
+            labels = line[len(name) + 1:line.index("}")]
+            found.add(tuple(sorted(pair for pair in labels.split(","))))
+    return found
+
+
+def test_metrics_labels_are_bounded_whatever_clients_send(app, client):
+    """2,300 requests with random methods made 2,300 series (issue 16): unknown methods are "other",
+    a request no route matched is endpoint "none", and every status is one of a fixed set."""
+    from expo_app.platform.observability import METHODS, STATUSES
+
+    before = client.get("/metrics").get_data(as_text=True)
+    for i in range(60):
+        client.open(f"/no-such-page/{i}", method=f"X{i}METHOD")
+        client.open("/healthz", method=f"PROBE{i}")
+        client.get(f"/random-{i}")
+    after = client.get("/metrics").get_data(as_text=True)
+    assert _metric(after, "expo_http_requests_total", method="other", endpoint="none", status="404") \
+        == _metric(before, "expo_http_requests_total", method="other", endpoint="none", status="404") + 60
+    assert _metric(after, "expo_http_requests_total", method="other", endpoint="none", status="405") \
+        == _metric(before, "expo_http_requests_total", method="other", endpoint="none", status="405") + 60
+    assert _metric(after, "expo_http_requests_total", method="GET", endpoint="none", status="404") \
+        == _metric(before, "expo_http_requests_total", method="GET", endpoint="none", status="404") + 60
+    new = _series(after, "expo_http_requests_total") - _series(before, "expo_http_requests_total")
+    assert new <= {('endpoint="none"', 'method="other"', 'status="404"'),
+                   ('endpoint="none"', 'method="other"', 'status="405"'),
+                   ('endpoint="none"', 'method="GET"', 'status="404"'),
+                   ('endpoint="platform.metrics"', 'method="GET"', 'status="200"')}
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} | {"none"}
+    statuses = {str(code) for code in STATUSES} | {"1xx", "2xx", "3xx", "4xx", "5xx", "other"}
+    for labels in _series(after, "expo_http_requests_total"):
+        values = dict(pair.split("=", 1) for pair in labels)
+        assert values["method"].strip('"') in METHODS | {"other"}
+        assert values["endpoint"].strip('"') in endpoints
+        assert values["status"].strip('"') in statuses
+    assert "METHOD" not in after and "PROBE" not in after and "random-" not in after
+
+
+def test_unusual_statuses_fall_into_their_class(app, client):
+    from expo_app.platform.observability import status_label
+
+    assert [status_label(code) for code in (200, 302, 429, 503, 299, 418, 599, 99, 600, 1000)] \
+        == ["200", "302", "429", "503", "2xx", "4xx", "5xx", "other", "other", "other"]
+
+    @app.route("/teapot")
+    def teapot():
+        return "short and stout", 418
+
+    before = client.get("/metrics").get_data(as_text=True)
+    client.get("/teapot")
+    after = client.get("/metrics").get_data(as_text=True)
+    assert _metric(after, "expo_http_requests_total", endpoint="teapot", status="4xx") \
+        == _metric(before, "expo_http_requests_total", endpoint="teapot", status="4xx") + 1
+
+
+class _Production:
+    """The production configuration, on a throwaway SQLite file."""
+
+    @staticmethod
+    def app(tmp_path, **settings):
+        from config import ProductionConfig
+        from expo_app import create_app
+
+        config = type("P", (ProductionConfig,), {"SECRET_KEY": "p" * 40, "LOG_FORMAT": "text",
+                                                 "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite'}",
+                                                 "PUBLIC_BASE_URL": "https://expo.example.org", **settings})
+        app = create_app(config)
+        with app.app_context():
+            db.create_all()
+        return app
+
+
+def test_metrics_are_not_public_in_production_without_a_token(tmp_path):
+    client = _Production.app(tmp_path, METRICS_TOKEN=None).test_client()
+    answer = client.get("/metrics")
+    assert answer.status_code == 404
+    assert "expo_http_requests_total" not in answer.get_data(as_text=True)
+    assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 404
+
+
+def test_metrics_in_production_with_a_token_or_declared_private(tmp_path):
+    client = _Production.app(tmp_path, METRICS_TOKEN="prod-metrics-token").test_client()
+    assert client.get("/metrics").status_code == 403
+    answer = client.get("/metrics", headers={"Authorization": "Bearer prod-metrics-token"})
+    assert answer.status_code == 200 and "expo_documents_pending" in answer.get_data(as_text=True)
+    # METRICS_PUBLIC=1: the operator says the network keeps /metrics private (no ingress route).
+    (tmp_path / "other").mkdir()
+    client = _Production.app(tmp_path / "other", METRICS_TOKEN=None, METRICS_PUBLIC=True).test_client()
+    assert client.get("/metrics").status_code == 200
 
 
 def test_access_log_is_json_with_a_request_id_and_no_tokens(app, client, auth, demo, caplog):
