@@ -99,12 +99,16 @@ def test_healthz_answers_without_the_database(client):
     assert answer.status_code == 200 and answer.get_json() == {"status": "ok"}
 
 
-def test_readyz_says_why_it_is_not_ready(client):
-    answer = client.get("/readyz")  # the tests' tables come from create_all: no migration recorded
+def test_readyz_says_only_not_ready_and_logs_why(client, caplog):
+    """The public answer tells nothing about versions or errors (issue 16): the reason is in the log."""
+    with caplog.at_level(logging.WARNING, logger="expo_app.platform.views"):
+        answer = client.get("/readyz")  # the tests' tables come from create_all: no migration recorded
     assert answer.status_code == 503
-    body = answer.get_json()
-    assert body["checks"]["database"] == "ok"
-    assert body["checks"]["migrations"].startswith("at none, newest is ")
+    assert answer.get_json() == {"status": "not ready"}
+    assert answer.headers["Cache-Control"] == "no-store"
+    [record] = [r for r in caplog.records if r.name == "expo_app.platform.views"]
+    assert record.getMessage().startswith("not ready: migrations at none, newest is ")
+    assert record.getMessage().endswith(": run `expo init-db`")
 
 
 def test_readyz_is_ready_on_a_migrated_database(tmp_path):
@@ -117,16 +121,23 @@ def test_readyz_is_ready_on_a_migrated_database(tmp_path):
         upgrade()
     answer = app.test_client().get("/readyz")
     assert answer.status_code == 200
-    assert answer.get_json() == {"status": "ready", "checks": {"database": "ok", "migrations": "ok"}}
+    assert answer.get_json() == {"status": "ready"}
 
 
-def test_readyz_when_the_database_is_down(tmp_path):
+def test_readyz_when_the_database_is_down(tmp_path, caplog):
     from expo_app import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
-    answer = app.test_client().get("/readyz")
+    url = "postgresql+psycopg://nobody:pw-in-url@127.0.0.1:1/none"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with caplog.at_level(logging.WARNING, logger="expo_app.platform.views"):
+        answer = app.test_client().get("/readyz")
     assert answer.status_code == 503
-    assert answer.get_json()["checks"]["database"] == "unreachable: OperationalError"
+    assert answer.get_json() == {"status": "not ready"}
+    body = answer.get_data(as_text=True)
+    assert "OperationalError" not in body and "127.0.0.1" not in body and "pw-in-url" not in body
+    [record] = [r for r in caplog.records if r.name == "expo_app.platform.views"]
+    assert record.getMessage().startswith("not ready: database unreachable: OperationalError: ")
+    assert "pw-in-url" not in record.getMessage()
 
 
 def test_a_lost_database_gives_503_with_retry_after(app, client, auth, demo, monkeypatch):
