@@ -34,15 +34,31 @@ LOGIN_REFUSED = Counter("expo_login_refused_total", "Organiser sign-ins refused 
                         ["reason"])
 SHED = Counter("expo_requests_shed_total", "Requests answered 503 with Retry-After (database busy or away)")
 
-# Paths that carry a secret: judge badges, team feedback links, certificate verification codes.
-SECRET_PATHS = re.compile(r"^/(j|f|v)/[^/]+")
+# Where secrets travel: judge badges (/j/), team feedback links (/f/) and certificate verification
+# codes (/v/), in any case, after doubled slashes or `..`, percent-encoded in a raw URI or a query
+# string (`?next=%2Fj%2F…`). Everything after such a segment is redacted: `/j/[redacted]`.
+_SEP = r"(?:/|\\|%2f|%5c)"
+_LETTER = r"(?:[jfv]|%(?:4a|6a|46|66|56|76))"  # j, f, v, or one of them percent-encoded
+_SECRET_SEGMENT = rf"(?:^|{_SEP}){_LETTER}{_SEP}+"
+SECRET_PATH = re.compile(rf"({_SECRET_SEGMENT}).+", re.IGNORECASE | re.DOTALL)  # a path: to its end
+SECRET_IN_TEXT = re.compile(rf"({_SECRET_SEGMENT})[^\s?#&\"'<>]+", re.IGNORECASE)  # a URI, a query, a message
+# A token by its shape wherever it appears: `<owner>-<version>-<MAC>`, the MAC 20+ URL-safe characters.
+SECRET_SHAPE = re.compile(r"(-\d+-)[A-Za-z0-9_-]{20,}")
+REDACTED = "[redacted]"
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 QUIET_ENDPOINTS = {"platform.healthz", "platform.readyz", "platform.metrics", "static"}
 
 
 def redact_path(path: str) -> str:
-    """`/j/4-1-abc…` -> `/j/[redacted]`; every other path as it is."""
-    return SECRET_PATHS.sub(lambda m: f"/{m.group(1)}/[redacted]", path)
+    """`/j/4-1-abc…`, `/J//…`, `/t/../f/…` -> `/j/[redacted]` etc.; a token's shape anywhere, too."""
+    path = SECRET_PATH.sub(lambda m: m.group(1) + REDACTED, path, count=1)
+    return SECRET_SHAPE.sub(lambda m: m.group(1) + REDACTED, path)
+
+
+def redact_text(text: str) -> str:
+    """Any text that may hold a URI (a query string, gunicorn's request line, a log message)."""
+    text = SECRET_IN_TEXT.sub(lambda m: m.group(1) + REDACTED, text)
+    return SECRET_SHAPE.sub(lambda m: m.group(1) + REDACTED, text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -51,17 +67,19 @@ class JsonFormatter(logging.Formatter):
     RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
     def format(self, record: logging.LogRecord) -> str:
+        # Redacted here too, whoever logged it: gunicorn's own lines carry the raw request line or
+        # URI (e.g. "Invalid request from ip=…: Invalid HTTP request line: 'GET /j/<token> …'").
         entry = {
             "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact_text(record.getMessage()),
         }
         for key, value in vars(record).items():
             if key not in self.RESERVED and not key.startswith("_"):
-                entry[key] = value
+                entry[key] = redact_text(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact_text(self.formatException(record.exc_info))
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 

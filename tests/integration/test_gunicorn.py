@@ -159,11 +159,37 @@ def test_the_production_config_is_what_gunicorn_serves(server):
     assert len(headers["X-Request-ID"]) == 32
 
 
+def _raw(port: int, request_line: str) -> bytes:
+    """A request as a client may send it, unparsed (urllib would normalise or refuse it)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(request_line.encode() + b"\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer
+
+
 def test_the_log_is_json_lines_with_tokens_redacted(server):
     _get(server["base"], "/j/1-1-averysecrettokenvalue", headers={"X-Request-ID": "probe-1"})
+    secret = "Zq8_-Xw2" * 4
+    variants = [f"/j//k3mxq9rtw2hz8vna-1-{secret}", f"/J/k3mxq9rtw2hz8vna-1-{secret}",
+                f"/t/../j/7-1-{secret}", "/v//123-QWERTYUPASDFGHJK", f"/f/k3mxq9rtw2hz8vna-2-{secret}",
+                f"/admin/login?next=%2Fj%2F7-1-{secret}"]
+    for i, path in enumerate(variants):
+        assert _raw(server["port"], f"GET {path} HTTP/1.1\r\nX-Request-ID: variant-{i}").startswith(b"HTTP/1.1 ")
+    # A malformed request line: gunicorn itself logs it ("Invalid request from ip=…").
+    assert _raw(server["port"], f"GET /j/9-1-{secret} HTTP/1.1 trailing-junk").startswith(b"HTTP/1.1 400")
     time.sleep(0.5)
-    lines = [json.loads(line) for line in server["log"].read_text().splitlines() if line.startswith("{")]
+    text = server["log"].read_text()
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     access = [entry for entry in lines if entry.get("logger") == "expo.access" and entry.get("request_id") == "probe-1"]
     assert access and access[0]["path"] == "/j/[redacted]" and access[0]["status"] == 404
-    assert "averysecrettokenvalue" not in server["log"].read_text()
+    paths = {entry["request_id"]: entry["path"] for entry in lines
+             if entry.get("logger") == "expo.access" and str(entry.get("request_id")).startswith("variant-")}
+    assert paths == {"variant-0": "/j//[redacted]", "variant-1": "/J/[redacted]", "variant-2": "/t/../j/[redacted]",
+                     "variant-3": "/v//[redacted]", "variant-4": "/f/[redacted]", "variant-5": "/admin/login"}
+    assert [entry["message"] for entry in lines if entry.get("logger") == "gunicorn.error"
+            and "Invalid request" in entry["message"]]
+    assert "averysecrettokenvalue" not in text
+    assert secret not in text and "QWERTYUPASDFGHJK" not in text
     assert not [line for line in server["log"].read_text().splitlines() if line.strip() and not line.startswith("{")]

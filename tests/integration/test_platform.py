@@ -328,6 +328,96 @@ def test_access_log_is_json_with_a_request_id_and_no_tokens(app, client, auth, d
     assert len(lines[1]["request_id"]) == 32  # made up when none (or a malformed one) is given
 
 
+JUDGE_TOKEN = "4-1-" + "Ab3_-xYz" * 4  # <id>-<version>-<32 URL-safe characters>
+NEW_TOKEN = "k3mxq9rtw2hz8vna-12-" + "Qw9_-eR4" * 4  # <16 chars of [a-z2-9]>-<version>-<32>
+CERT_CODE = "123-ABCDEFGHJKLMNPQR"  # <digits>-<16 chars>
+NEW_CERT_CODE = "K7M3Q9R2TW-ABCDEFGHJKLMNPQR"  # <10 chars, a letter first>-<16 chars>
+
+
+@pytest.mark.parametrize("path, logged", [
+    (f"/j/{JUDGE_TOKEN}", "/j/[redacted]"),
+    (f"/j//{JUDGE_TOKEN}", "/j//[redacted]"),
+    (f"/J/{JUDGE_TOKEN}", "/J/[redacted]"),
+    (f"/t/../j/{NEW_TOKEN}", "/t/../j/[redacted]"),
+    (f"/j/./{NEW_TOKEN}/more", "/j/[redacted]"),
+    (f"/v//{CERT_CODE}", "/v//[redacted]"),
+    (f"/V/{NEW_CERT_CODE}", "/V/[redacted]"),
+    (f"/f/{NEW_TOKEN}", "/f/[redacted]"),
+    (f"/F/{JUDGE_TOKEN}/certificates/3.pdf", "/F/[redacted]"),
+    (f"/x/y/f/{JUDGE_TOKEN}", "/x/y/f/[redacted]"),
+    (f"/admin/{NEW_TOKEN}", "/admin/k3mxq9rtw2hz8vna-12-[redacted]"),  # by its shape alone
+    (f"/somewhere-{JUDGE_TOKEN}.txt", "/somewhere-4-[redacted].txt"),
+    ("/judge/visiting/AB12CD34", "/judge/visiting/AB12CD34"),  # no secret: as it is
+    ("/admin/events/5/teams", "/admin/events/5/teams"),
+])
+def test_paths_are_redacted_by_segment_and_by_token_shape(path, logged):
+    from expo_app.platform.observability import redact_path
+
+    assert redact_path(path) == logged
+
+
+@pytest.mark.parametrize("text, logged", [
+    (f"next=%2Fj%2F{JUDGE_TOKEN}&tab=2", "next=%2Fj%2F[redacted]&tab=2"),
+    (f"next=/V/{NEW_CERT_CODE}", "next=/V/[redacted]"),
+    (f"back=%2F%66%2F{NEW_TOKEN}", "back=%2F%66%2F[redacted]"),
+    (f"q={JUDGE_TOKEN.upper()}", f"q={JUDGE_TOKEN.upper()[:4]}[redacted]"),
+    (f"Invalid request from ip=192.0.2.1: Invalid HTTP request line: 'GET /j/{NEW_TOKEN} HTTP/1.1 x'",
+     "Invalid request from ip=192.0.2.1: Invalid HTTP request line: 'GET /j/[redacted] HTTP/1.1 x'"),
+    (f"Error handling request GET /admin/login?next=/f/{NEW_TOKEN}",
+     "Error handling request GET /admin/login?next=/f/[redacted]"),
+    ("GET /admin/events?page=2 HTTP/1.1", "GET /admin/events?page=2 HTTP/1.1"),
+])
+def test_query_strings_and_log_messages_are_redacted(text, logged):
+    from expo_app.platform.observability import redact_text
+
+    assert redact_text(text) == logged
+
+
+def test_token_variants_never_reach_the_access_log(app, client, demo, caplog):
+    """`/j//<token>`, `/J/<token>`, `/t/../j/<token>`, `/v//<code>`, `/f/<token>` were logged as sent (issue 16)."""
+    from expo_app.platform.observability import JsonFormatter, RequestIdFilter
+
+    app.config["ACCESS_LOG"] = True
+    sent = [f"/j//{JUDGE_TOKEN}", f"/J/{NEW_TOKEN}", f"/t/../j/{JUDGE_TOKEN}", f"/v//{CERT_CODE}",
+            f"/f/{NEW_TOKEN}", f"/v/{NEW_CERT_CODE}"]
+    with caplog.at_level(logging.INFO, logger="expo.access"):
+        for path in sent:
+            client.get(path)
+        client.get(f"/admin/login?next=%2Fj%2F{JUDGE_TOKEN}")
+    records = [r for r in caplog.records if r.name == "expo.access"]
+    lines = []
+    for record in records:
+        RequestIdFilter().filter(record)
+        lines.append(JsonFormatter().format(record))
+    assert [json.loads(line)["path"] for line in lines] == [
+        "/j//[redacted]", "/J/[redacted]", "/t/../j/[redacted]", "/v//[redacted]", "/f/[redacted]",
+        "/v/[redacted]", "/admin/login"]
+    for secret in (JUDGE_TOKEN, NEW_TOKEN, CERT_CODE, NEW_CERT_CODE, JUDGE_TOKEN[4:], NEW_TOKEN[-32:],
+                   CERT_CODE[-16:]):
+        assert not [line for line in lines if secret in line]
+
+
+def test_the_json_log_redacts_whatever_logged_it(caplog):
+    """gunicorn's own messages carry the raw request line; the JSON formatter redacts every field."""
+    from expo_app.platform.observability import JsonFormatter
+
+    record = logging.LogRecord("gunicorn.error", logging.WARNING, __file__, 1,
+                               "Invalid request from ip=%s: %s", ("192.0.2.7", f"bad line 'GET /J/{JUDGE_TOKEN}'"),
+                               None)
+    record.uri = f"/login?next=%2Fv%2F{CERT_CODE}"
+    try:
+        raise ValueError(f"while reading /f/{NEW_TOKEN}")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["message"] == "Invalid request from ip=192.0.2.7: bad line 'GET /J/[redacted]'"
+    assert entry["uri"] == "/login?next=%2Fv%2F[redacted]"
+    assert entry["exception"].endswith("ValueError: while reading /f/[redacted]")
+    assert JUDGE_TOKEN not in json.dumps(entry) and NEW_TOKEN[-32:] not in json.dumps(entry)
+
+
 def test_a_malformed_request_id_is_replaced(client):
     answer = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces <script>"})
     assert answer.headers["X-Request-ID"] != "bad id with spaces <script>"
