@@ -31,7 +31,7 @@ def certificate_url(code: str) -> str:
 
 def feedback_token(team: Team) -> str:
     """The team's current feedback token (the same every time until the link is reissued)."""
-    return make_feedback_token(current_app.config["SECRET_KEY"], team.id, team.feedback_version)
+    return make_feedback_token(current_app.config["SECRET_KEY"], team.uid, team.feedback_version)
 
 
 def feedback_url(team: Team) -> str:

@@ -23,6 +23,44 @@ def new_team_code() -> str:
     return "".join(secrets.choice(TEAM_CODE_ALPHABET) for _ in range(8))
 
 
+# A row's public identity, printed (inside an HMAC'd token or code) on paper that outlives the row:
+# random, so a new row never takes over a deleted one's paper, and kept when an event moves to
+# another database (expo export-event / import-event). Never a row id, which SQLite may reuse and
+# another database numbers differently. The first character is a letter, so a uid is never all
+# digits (links printed before uids existed named the row id: see `legacy_id`).
+UID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no l/o/0/1
+UID_LENGTH = 16  # 80 bits
+CERTIFICATE_UID_LENGTH = 10  # 50 bits, in the typing alphabet: certificate codes are typed from paper
+
+
+def _random_uid(alphabet: str, length: int) -> str:
+    letters = [ch for ch in alphabet if ch.isalpha()]
+    return secrets.choice(letters) + "".join(secrets.choice(alphabet) for _ in range(length - 1))
+
+
+def new_uid() -> str:
+    """A judge's or team's public identity (lower case: it goes into URLs)."""
+    return _random_uid(UID_ALPHABET, UID_LENGTH)
+
+
+def new_certificate_uid() -> str:
+    """A certificate's public identity (upper case, no look-alikes: it is typed from paper)."""
+    return _random_uid(TEAM_CODE_ALPHABET, CERTIFICATE_UID_LENGTH)
+
+
+def find_by_identity(model, owner: str | int):
+    """The Judge, Team or Certificate a printed token or code names: by uid (a str), or for paper
+    printed before uids existed by the row id it had then (an int, kept as legacy_id). Never by
+    today's row id, which may belong to another row."""
+    column = model.legacy_id if isinstance(owner, int) else model.uid
+    return db.session.execute(db.select(model).where(column == owner)).scalar_one_or_none()
+
+
+# SQLite reuses the highest id after a delete unless a table is AUTOINCREMENT: rows that paper,
+# snapshots or certificates point at never get a recycled id (PostgreSQL's sequences never reuse).
+NO_REUSE = {"sqlite_autoincrement": True}
+
+
 class AdminUser(db.Model):
     __tablename__ = "admin_user"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -149,7 +187,11 @@ class Team(db.Model):
     table_number: Mapped[int]
     # Printed in the team's QR code: a public contract, never changed once made.
     code: Mapped[str] = mapped_column(db.String(16), unique=True, default=new_team_code)
-    # The team's private feedback link is an HMAC of (id, feedback_version), like a judge's badge:
+    # Named by the team's private feedback link (see new_uid); kept across export and import.
+    uid: Mapped[str] = mapped_column(db.String(16), unique=True, default=new_uid)
+    # The row id a feedback slip printed before uids existed names (None for teams made since).
+    legacy_id: Mapped[int | None] = mapped_column(unique=True)
+    # The team's private feedback link is an HMAC of (uid, feedback_version), like a judge's badge:
     # reissuing bumps the version; withdrawing switches every version off.
     feedback_version: Mapped[int] = mapped_column(default=1)
     feedback_revoked_at: Mapped[datetime | None]
@@ -171,6 +213,7 @@ class Team(db.Model):
         UniqueConstraint("event_id", "name"),
         UniqueConstraint("event_id", "table_number"),
         CheckConstraint("table_number >= 1", name="table_positive"),
+        NO_REUSE,
     )
 
 
@@ -187,7 +230,7 @@ class TeamMember(db.Model):
 
     team: Mapped[Team] = relationship(back_populates="members")
 
-    __table_args__ = (UniqueConstraint("team_id", "email"),)
+    __table_args__ = (UniqueConstraint("team_id", "email"), NO_REUSE)
 
 
 class Judge(db.Model):
@@ -197,7 +240,11 @@ class Judge(db.Model):
     name: Mapped[str] = mapped_column(db.String(120))
     email: Mapped[str] = mapped_column(db.String(254))
     affiliation: Mapped[str] = mapped_column(db.String(200), default="")
-    # The sign-in link is an HMAC of (id, token_version) under the server's secret: the database
+    # Named by the judge's sign-in link (see new_uid); kept across export and import.
+    uid: Mapped[str] = mapped_column(db.String(16), unique=True, default=new_uid)
+    # The row id a badge printed before uids existed names (None for judges added since).
+    legacy_id: Mapped[int | None] = mapped_column(unique=True)
+    # The sign-in link is an HMAC of (uid, token_version) under the server's secret: the database
     # holds no token, and reissuing a badge is a version bump that retires every older link.
     token_version: Mapped[int] = mapped_column(default=1)
     revoked_at: Mapped[datetime | None]
@@ -208,7 +255,7 @@ class Judge(db.Model):
 
     event: Mapped[Event] = relationship(back_populates="judges")
 
-    __table_args__ = (UniqueConstraint("event_id", "email"),)
+    __table_args__ = (UniqueConstraint("event_id", "email"), NO_REUSE)
 
 
 class JudgeConflict(db.Model):
@@ -390,6 +437,7 @@ class AwardCategory(db.Model):
         CheckConstraint("kind IN ('overall', 'criterion')", name="kind"),
         CheckConstraint("(kind = 'overall' AND place >= 1 AND criterion_id IS NULL) OR "
                         "(kind = 'criterion' AND place IS NULL AND criterion_id IS NOT NULL)", name="kind_fields"),
+        NO_REUSE,  # certificates name their award by category id
     )
 
 
@@ -438,14 +486,19 @@ class Certificate(db.Model):
     """One printed certificate, as issued: what the verification page at /v/<code> confirms.
 
     The text is copied at issue (and refreshed while the certificate is valid and its person still
-    listed), so a certificate keeps verifying after a team or member is removed. The code printed
-    on it is an HMAC of the id (expo_app.documents.codes): this table holds no code.
+    listed). Removing the team or the member withdraws it (it verifies as withdrawn, never as
+    someone else's). The code printed on it is the uid and an HMAC of it
+    (expo_app.documents.codes): this table holds no MAC.
     """
 
     __tablename__ = "certificate"
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(db.String(20))
+    # Named by the printed verification code (see new_certificate_uid); kept across export and import.
+    uid: Mapped[str] = mapped_column(db.String(16), unique=True, default=new_certificate_uid)
+    # The row id a code printed before uids existed names (None for certificates issued since).
+    legacy_id: Mapped[int | None] = mapped_column(unique=True)
     # "participation" or "award:<category id>": with member and issue, what makes a certificate unique.
     subject: Mapped[str] = mapped_column(db.String(40))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("team_member.id", ondelete="SET NULL"), index=True)
@@ -465,6 +518,7 @@ class Certificate(db.Model):
     __table_args__ = (
         UniqueConstraint("member_id", "subject", "issue"),
         CheckConstraint(f"kind IN {CERTIFICATE_KINDS}", name="kind"),
+        NO_REUSE,
     )
 
 

@@ -177,3 +177,10 @@ def full_sheet(app, event_id, value=4, **extra) -> dict:
         data = {f"criterion_{c.id}": str(value) for c in db.session.get(Event, event_id).criteria}
     data.update(extra)
     return data
+
+
+def issue_and_get(client, url: str, **kwargs):
+    """Issue a certificate batch by POST (printing only reads), then GET its preview or PDF, as the
+    Printing page's "Issue and ..." buttons do."""
+    client.post(url.removesuffix(".pdf") + "/issue")
+    return client.get(url, **kwargs)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from ..actions import OperationError
 from ..audit import changes, record
+from ..documents.certificates import refresh_certificate_texts, withdraw_certificates_of
 from ..extensions import db
 from ..models import (SCORING_STATES, Award, Criterion, CriterionLevel, Event, Judge, Score, ScoreValue, Team,
                       TeamMember, utcnow)
@@ -284,6 +285,7 @@ def save_team(event: Event, team: Team | None, *, name: str, project: str, table
             changed["members removed"] = removed
         if changed:
             record(event, "teams", "team edited", team.name, changed)
+            refresh_certificate_texts([team])
     return team
 
 
@@ -307,9 +309,14 @@ def _set_members(team: Team, members, replace: bool) -> None:
             member.student_id = data.student_id
         if data.present is not None:
             member.present = data.present
-    if replace:
+    if replace and by_email:
+        withdrawn = withdraw_certificates_of(list(by_email.values()),
+                                             f"{', '.join(m.name for m in by_email.values())} left {team.name}")
         for gone in by_email.values():
             team.members.remove(gone)
+        if withdrawn:
+            record(team.event_id, "certificates", "certificates withdrawn", team.name,
+                   {"certificates": withdrawn, "members removed": [m.name for m in by_email.values()]})
 
 
 def reissue_feedback_link(team: Team) -> Team:
@@ -351,6 +358,9 @@ def delete_team(team: Team) -> None:
         raise OperationError(f"{team.name} holds {awarded} award{'s' if awarded != 1 else ''}: undo the decision first.")
     record(team.event_id, "teams", "team deleted", team.name,
            {"table": team.table_number, "project": team.project, "members": len(team.members)})
+    withdrawn = withdraw_certificates_of(list(team.members), f"{team.name} was removed from the event")
+    if withdrawn:
+        record(team.event_id, "certificates", "certificates withdrawn", team.name, {"certificates": withdrawn})
     db.session.delete(team)
     db.session.flush()
 
@@ -442,6 +452,7 @@ def import_teams(event: Event, rows: list[TeamRow]) -> tuple[int, int]:
         team.project, team.table_number = row.project, row.table
         _set_members(team, row.members, replace=False)
     db.session.flush()
+    refresh_certificate_texts(teams)
     record(event, "teams", "teams imported", "CSV file",
            {"added": added, "updated": updated, "members": sum(len(r.members) for r in rows)})
     return added, updated

@@ -8,7 +8,7 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import AdminUser, Judge, JudgeSignIn, utcnow
+from ..models import AdminUser, Judge, JudgeSignIn, find_by_identity, utcnow
 from .tokens import make_judge_token, read_judge_token
 
 
@@ -27,13 +27,13 @@ INVALID_LINK = LinkProblem(
 
 def judge_token(judge: Judge) -> str:
     """The judge's current sign-in token (the same every time until the badge is reissued)."""
-    return make_judge_token(current_app.config["SECRET_KEY"], judge.id, judge.token_version)
+    return make_judge_token(current_app.config["SECRET_KEY"], judge.uid, judge.token_version)
 
 
 def resolve_judge_link(token: str) -> tuple[Judge | None, LinkProblem | None]:
     """The judge a sign-in link belongs to, or the reason it does not work (for the person holding it)."""
     claim = read_judge_token(current_app.config["SECRET_KEY"], token)
-    judge = db.session.get(Judge, claim.judge_id) if claim else None
+    judge = find_by_identity(Judge, claim.owner) if claim else None
     if judge is None or claim.version > judge.token_version:
         return None, INVALID_LINK
     if judge.revoked_at is not None:

@@ -65,13 +65,27 @@ def current_judge() -> Judge | None:
         judge = None
         judge_id = session.get("judge_id")
         if judge_id is not None and not _session_revoked():
-            judge = db.session.get(Judge, judge_id)
+            judge = _session_judge(judge_id)
             if (judge is None or judge.revoked_at is not None
                     or judge.token_version != session.get("judge_token_version")
                     or judge.event.is_locked):
                 judge = None
         g.current_judge = judge
     return g.current_judge
+
+
+def _session_judge(judge_id) -> Judge | None:
+    """The judge row this cookie names, if it is still the same judge: a row id alone may name another
+    judge in another database (after an event moved with the same SECRET_KEY), so the cookie carries
+    the judge's uid too. A cookie from before uids existed is honoured only for the row that had that
+    id then (its legacy_id)."""
+    judge = db.session.get(Judge, judge_id) if isinstance(judge_id, int) else None
+    if judge is None:
+        return None
+    uid = session.get("judge_uid")
+    if uid is None:
+        return judge if judge.legacy_id == judge_id else None
+    return judge if judge.uid == uid else None
 
 
 class _Ended:
@@ -91,7 +105,7 @@ def judging_ended_for_session() -> bool:
     judge_id = session.get("judge_id")
     if judge_id is None or current_judge() is not None or _session_revoked():
         return False
-    judge = db.session.get(Judge, judge_id)
+    judge = _session_judge(judge_id)
     return (judge is not None and judge.revoked_at is None and judge.token_version == session.get("judge_token_version")
             and judge.event.is_locked)
 
@@ -125,6 +139,7 @@ def start_judge_session(judge: Judge) -> None:
     session.update(admin_keys)
     session.permanent = True
     session["judge_id"] = judge.id
+    session["judge_uid"] = judge.uid
     session["judge_token_version"] = judge.token_version
     g.pop("current_judge", None)
 

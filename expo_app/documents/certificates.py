@@ -1,7 +1,8 @@
 """Issuing, revoking and replacing certificates. Operations change ORM objects and flush only.
 
-A certificate is issued the first time it is printed or previewed, and the same row (so the same
-verification code) is reused for every reprint. What it certifies is one (member, subject) pair,
+A certificate is issued by the organiser (the Printing page's "Issue and ..." buttons, Prepare PDF,
+or `expo print`), never by a GET, and the same row (so the same verification code) is reused for
+every reprint. What it certifies is one (member, subject) pair,
 where the subject is "participation" or "award:<category id>". A revoked certificate is never
 printed again; the organiser may issue a replacement, which gets a new row and a new code.
 """
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from ..actions import OperationError
 from ..audit import change, record
 from ..extensions import db
-from ..models import Certificate, Event, Team, TeamMember, utcnow
+from ..models import Certificate, Event, Team, TeamMember, find_by_identity, utcnow
 from .codes import make_certificate_code, read_certificate_code
 
 PARTICIPATION = "participation"
@@ -28,7 +29,7 @@ def award_subject(category_id: int) -> str:
 
 def certificate_code(certificate: Certificate) -> str:
     """The verification code printed on this certificate (the same on every reprint)."""
-    return make_certificate_code(current_app.config["SECRET_KEY"], certificate.id)
+    return make_certificate_code(current_app.config["SECRET_KEY"], certificate.uid)
 
 
 def find_certificate(code: str) -> Certificate | None:
@@ -37,9 +38,9 @@ def find_certificate(code: str) -> Certificate | None:
     Codes made under an earlier secret key (SECRET_KEY_FALLBACKS) still verify: paper outlives keys.
     """
     for key in (current_app.config["SECRET_KEY"], *current_app.config.get("SECRET_KEY_FALLBACKS", [])):
-        certificate_id = read_certificate_code(key, (code or "").strip())
-        if certificate_id is not None:
-            return db.session.get(Certificate, certificate_id)
+        claim = read_certificate_code(key, code)
+        if claim is not None:
+            return find_by_identity(Certificate, claim.owner)
     return None
 
 
@@ -73,6 +74,21 @@ def _refresh_text(certificate: Certificate, wanted: Wanted) -> None:
     for field, value in text.items():
         if getattr(certificate, field) != value:
             setattr(certificate, field, value)
+
+
+def refresh_certificate_texts(teams: list[Team]) -> None:
+    """Valid certificates say what they certify today: a corrected spelling of a member's name, a
+    team's name or its project reaches their verification pages when it is saved (printing only
+    reads, so this is where the text is copied). Flushes only."""
+    by_member = {m.id: (m, t) for t in teams for m in t.members if m.id is not None}
+    if not by_member:
+        return
+    rows = db.session.execute(db.select(Certificate).where(Certificate.member_id.in_(list(by_member)),
+                                                           Certificate.revoked_at.is_(None))).scalars().all()
+    for certificate in rows:
+        member, team = by_member[certificate.member_id]
+        _refresh_text(certificate, Wanted(member, team, certificate.kind, certificate.subject, certificate.award))
+    db.session.flush()
 
 
 def planned_certificates(event: Event, wanted: list[Wanted]) -> list[Certificate | object | None]:
@@ -139,6 +155,26 @@ def revoke_certificate(certificate: Certificate, reason: str, actor: str) -> Cer
     record(certificate.event_id, "certificates", "certificate revoked", _subject(certificate),
            {"reason": reason[:300], "issue": certificate.issue})
     return certificate
+
+
+WITHDRAWN_BY = "removed from the event"
+
+
+def withdraw_certificates_of(members: list[TeamMember], reason: str) -> int:
+    """Withdraw the valid certificates of members about to be removed (with their team, or from it).
+
+    Their verification page says "withdrawn" from now on: a printed code never goes on vouching for
+    someone the event no longer lists, and never for anyone else. Returns how many were withdrawn.
+    """
+    ids = [m.id for m in members if m.id is not None]
+    if not ids:
+        return 0
+    rows = db.session.execute(db.select(Certificate).where(Certificate.member_id.in_(ids),
+                                                           Certificate.revoked_at.is_(None))).scalars().all()
+    now = utcnow()
+    for certificate in rows:
+        certificate.revoked_at, certificate.revoked_reason, certificate.revoked_by = now, reason[:300], WITHDRAWN_BY
+    return len(rows)
 
 
 def _subject(certificate: Certificate) -> str:

@@ -1,5 +1,9 @@
 """The organisers' printing pages: previews, PDF downloads, background renders, certificates.
 
+Printing only reads: certificates are issued (given their verification codes) by a POST, the
+"Issue and ..." buttons or Prepare PDF, or by the CLI; a GET prints what is issued and, if some
+certificate is still to be issued, says so instead of issuing it.
+
 A render never runs inside a database transaction: the views read what they need, commit (which
 also keeps the certificates a batch issued), render, and store a kept PDF in a new short
 transaction. On SQLite an open write transaction would hold judges' score saves for as long as
@@ -15,6 +19,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from ..actions import run_confirmed, run_operation
 from ..admin.forms import ConfirmForm
 from ..auth.session import admin_actor, admin_required
+from ..audit import record
 from ..extensions import db, write_intent
 from ..models import Certificate, Event, Judge
 from .batches import KINDS, PLACARD_QR_MM, Batch, build_batch
@@ -28,18 +33,6 @@ KIND_PATH = "any(placards, badges, certificates, participation, slips)"
 PREVIEW_ITEMS = {"placards": 4, "badges": 12, "certificates": 4, "participation": 4, "slips": 16}
 NOUNS = {"placards": "placard", "badges": "badge", "certificates": "certificate", "participation": "certificate",
          "slips": "slip"}
-# GETs that issue certificates (a preview or a download prints their codes).
-ISSUING = {"documents.preview", "documents.download", "documents.certificate_pdf"}
-
-
-@bp.before_request
-def _write_intent_for_issuing():
-    # Registered before the admin check, whose query opens the transaction: on SQLite a read
-    # transaction cannot always be upgraded to a write, so these take the write lock up front.
-    if request.endpoint in ISSUING:
-        write_intent.set(True)
-
-
 @bp.before_request
 @admin_required
 def _require_admin():
@@ -62,13 +55,23 @@ def _back_to_printing(event_id: int, message: str, anchor: str | None = None):
 
 
 def _printable(event_id: int, kind: str, **kwargs) -> tuple[Event, Batch]:
-    """Load the event and build its batch (issuing certificates), or go back saying why nothing prints."""
+    """Load the event and build its batch without writing, or go back saying why nothing prints
+    (nothing to print yet, or certificates still to be issued: a GET never issues them)."""
     event = db.get_or_404(Event, event_id)
-    batch = build_batch(event, kind, **kwargs)
+    batch = build_batch(event, kind, issue=False, **kwargs)
     if batch.blocked:
         db.session.rollback()
         abort(_back_to_printing(event.id, batch.blocked))
+    if batch.unissued:
+        db.session.rollback()
+        abort(_back_to_printing(event.id, f"{batch.unissued} of these certificates {_are(batch.unissued)} not issued yet: "
+                                           "press “Issue and download” (or “Issue and preview”) below. Issuing gives "
+                                           "each its verification code; downloading never does it by itself.", kind))
     return event, batch
+
+
+def _are(count: int) -> str:
+    return "is" if count == 1 else "are"
 
 
 @bp.route("/events/<int:event_id>/print")
@@ -88,7 +91,7 @@ def print_page(event_id):
 @bp.route(f"/events/<int:event_id>/print/<{KIND_PATH}:kind>")
 def preview(event_id, kind):
     event, batch = _printable(event_id, kind)
-    db.session.commit()  # keep the certificates this issued
+    db.session.rollback()  # read only: no transaction while the preview is laid out
     shown = batch.items[:PREVIEW_ITEMS[kind]]
     context = {**batch.context(), "items": shown, "preview_bar": {
         "back_url": url_for("documents.print_page", event_id=event_id), "shown": len(shown),
@@ -116,9 +119,46 @@ def download(event_id, kind):
     db.session.commit()  # before the render: no transaction, so no lock, while pages are laid out
     result = render_batch(batch)
     if batch.kind.cacheable:
-        keep_pdf(event_id, batch, result, actor)
-        db.session.commit()
+        # Keeping the rendered PDF is the one write here (a cache of what was read): its own short
+        # transaction, which takes SQLite's write lock up front.
+        token = write_intent.set(True)
+        try:
+            keep_pdf(event_id, batch, result, actor)
+            db.session.commit()
+        finally:
+            write_intent.reset(token)
     return _pdf_response(result.pdf, filename)
+
+
+def _issue(event: Event, kind: str) -> tuple[Batch, int]:
+    """The batch with every certificate in it issued, and how many this issued (audited). Flushes only."""
+    batch = build_batch(event, kind, issue=False)
+    if batch.blocked or not batch.unissued:
+        return batch, 0
+    issued = batch.unissued
+    batch = build_batch(event, kind)
+    record(event, "certificates", "certificates issued", KINDS[kind].title, {"issued": issued, "total": batch.count})
+    return batch, issued
+
+
+@bp.route(f"/events/<int:event_id>/print/<any(certificates, participation):kind>/issue", methods=["POST"])
+def issue(event_id, kind):
+    """Issue the certificates of a batch (each gets its verification code), then go on as asked:
+    to the preview, the download, or back to the printing page."""
+    event = db.get_or_404(Event, event_id)
+    then = request.form.get("then", "")
+    if not ConfirmForm().validate_on_submit():
+        return _back_to_printing(event_id, "This button's form had expired: nothing changed. Try again.")
+    batch, issued = _issue(event, kind)
+    if batch.blocked:
+        db.session.rollback()
+        return _back_to_printing(event.id, batch.blocked, kind)
+    db.session.commit()
+    if then in ("preview", "download"):
+        return redirect(url_for(f"documents.{then}", event_id=event_id, kind=kind))
+    flash(f"{issued} certificate{'' if issued == 1 else 's'} issued." if issued
+          else "Every certificate was issued already: nothing changed.", "success")
+    return redirect(url_for("documents.print_page", event_id=event_id, _anchor=kind))
 
 
 @bp.route(f"/events/<int:event_id>/print/<{KIND_PATH}:kind>/prepare", methods=["POST"])
@@ -127,9 +167,13 @@ def prepare(event_id, kind):
         abort(404)
     if not ConfirmForm().validate_on_submit():
         return _back_to_printing(event_id, "This button's form had expired: nothing changed. Try again.")
-    event, batch = _printable(event_id, kind, issue=False)
-    if is_fresh(kept_document(event_id, kind), batch):
+    event = db.get_or_404(Event, event_id)
+    batch, _issued = _issue(event, kind)  # a POST: issuing here is what gives the render its codes
+    if batch.blocked:
         db.session.rollback()
+        return _back_to_printing(event.id, batch.blocked, kind)
+    if is_fresh(kept_document(event_id, kind), batch):
+        db.session.commit()
         flash(f"{batch.kind.title} are ready: nothing changed since they were rendered.", "success")
     else:
         queued = queue_render(event, batch, admin_actor())
@@ -196,7 +240,7 @@ def certificate_pdf(certificate_id):
               "final awards), so it is not printed again.", "error")
         return redirect(back)
     filename = f"certificate-{_slug(certificate.recipient)}-{certificate.id}.pdf"
-    db.session.commit()
+    db.session.rollback()  # read only: no transaction while the page is laid out
     return _pdf_response(render_batch(batch).pdf, filename)
 
 

@@ -8,7 +8,7 @@ from flask import current_app
 from ..auth.operations import LinkProblem
 from ..auth.tokens import read_feedback_token
 from ..extensions import db
-from ..models import Certificate, Judge, RankingSnapshot, Score, Team, TeamMember
+from ..models import Certificate, Judge, RankingSnapshot, Score, Team, TeamMember, find_by_identity
 
 INVALID_FEEDBACK_LINK = LinkProblem(
     404, "This feedback link is not valid",
@@ -18,7 +18,7 @@ INVALID_FEEDBACK_LINK = LinkProblem(
 def resolve_feedback_link(token: str) -> tuple[Team | None, LinkProblem | None]:
     """The team a feedback link belongs to, or why it does not work (for the student holding it)."""
     claim = read_feedback_token(current_app.config["SECRET_KEY"], token)
-    team = db.session.get(Team, claim.owner_id) if claim else None
+    team = find_by_identity(Team, claim.owner) if claim else None
     if team is None or claim.version > team.feedback_version:
         return None, INVALID_FEEDBACK_LINK
     if team.feedback_revoked_at is not None:

@@ -3,7 +3,7 @@ private feedback (/f/<token>, printed on its slip)."""
 from flask import Response, abort, render_template
 
 from ..documents.batches import build_batch, long_date
-from ..documents.certificates import find_certificate
+from ..documents.certificates import WITHDRAWN_BY, find_certificate
 from ..documents.store import render_batch
 from ..extensions import db
 from . import bp
@@ -19,7 +19,9 @@ def verify_certificate(code):
     if certificate is None:
         return render_template("public/verify_unknown.html"), 404, NO_CACHE
     event = certificate.event
-    page = render_template("public/verify.html", certificate=certificate, event=event,
+    # Withdrawn: its team or member was removed (a row from before withdrawal existed may just have lost its member).
+    withdrawn = certificate.member_id is None or certificate.revoked_by == WITHDRAWN_BY
+    page = render_template("public/verify.html", certificate=certificate, event=event, withdrawn=withdrawn,
                            event_date=long_date(event.held_on), issued=long_date(certificate.issued_at.date()),
                            revoked=long_date(certificate.revoked_at.date()) if certificate.revoked_at else "")
     return page, 200, NO_CACHE

@@ -37,12 +37,14 @@ def test_organiser_prints_and_a_phone_verifies_a_certificate(laptop, phone, expo
     assert len(pages) == 12 and "Drift Busters" in pages[0]
     assert placards.value.suggested_filename == "mlops-innovation-expo-demo-placards.pdf"
 
-    laptop.locator("#participation").get_by_role("link", name="Preview").click()
+    # Printing only reads: the first preview is a POST that issues the certificates (their codes).
+    expect(laptop.locator("#participation")).to_contain_text("35 of 35 not issued yet")
+    laptop.locator("#participation").get_by_role("button", name="Issue and preview").click()
     expect(laptop.get_by_text("Preview of 4 of 35 certificates on A4 paper")).to_be_visible()
     expect(laptop.locator(".certificate").first).to_contain_text("Certificate of Participation")
     laptop.screenshot(path=str(shots_dir / "print-preview.png"))
     verify_url = laptop.locator(".cert-url").first.inner_text().replace("\n", "").replace(" ", "")
-    assert re.fullmatch(r"127\.0\.0\.1:\d+/v/\d+-[0-9A-Z]{16}", verify_url)
+    assert re.fullmatch(r"127\.0\.0\.1:\d+/v/[A-Z][0-9A-Z]{9}-[0-9A-Z]{16}", verify_url)
 
     # The phone scans the QR code under the certificate: the public page, no sign-in.
     phone.goto("http://" + verify_url)

@@ -85,6 +85,7 @@ BAD_IDS = ["-1", "0", "abc", "1.5", "%20", "1e3", "<script>", "%3Cscript%3E", "ï
 url_id = st.one_of(st.sampled_from(HUGE_IDS + BAD_IDS), st.integers(min_value=-(2 ** 80), max_value=2 ** 80).map(str))
 token_text = st.one_of(
     st.sampled_from(["", "x", "1-1-" + "A" * 32, "99999999999999-1-" + "A" * 32, "1-9999999-" + "A" * 32,
+                     "abcdefghijkmnpqr-1-" + "A" * 32, "ABCDEFGHJKLMNPQR-1-" + "A" * 32, "K7M3QX9PA2-" + "A" * 16,
                      "<script>alert(1)</script>", "%00", "..%2F..%2F", "%FF%FE", "a" * 300]),
     st.text(st.characters(exclude_categories=("Cs",), exclude_characters="/?#%"), max_size=80),
 )

@@ -72,6 +72,7 @@ MATRIX = {
     "documents.preview": ADMIN_GET,
     "documents.download": ADMIN_GET,
     "documents.prepare": ADMIN_POST,
+    "documents.issue": ADMIN_POST,
     "documents.status": ADMIN_GET,
     "documents.judge_badge": ADMIN_GET,
     "documents.certificates": ADMIN_GET,
@@ -152,6 +153,8 @@ def _url(app, endpoint, args):
     values = {name: args[name] for name in rule.arguments}
     if ".delete_" in endpoint:  # delete something that can be deleted
         values = {name: args["spare"][name] for name in rule.arguments}
+    if endpoint == "documents.issue":
+        values["kind"] = "participation"
     if endpoint == "public.verify_certificate":
         values = {"code": args["certificate_code"]}
     if endpoint.startswith("public.team_"):

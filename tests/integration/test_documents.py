@@ -12,6 +12,7 @@ from expo_app.judging.operations import SheetInput, submit_score
 from expo_app.models import Certificate, Event, Judge, RenderedDocument, Team
 from expo_app.results.operations import accept_suggestions, finalise_awards
 from expo_app.results.queries import award_suggestions
+from tests.conftest import issue_and_get
 from tests.pdfs import pdf_page_sizes_mm, pdf_pages, pdf_some_pages
 
 PDF = "application/pdf"
@@ -94,7 +95,7 @@ def test_paper_size_follows_the_event_setting(app, client, admin):
         assert (event.paper_size, event.instructor_name, event.instructor_title) == ("Letter", "Dr. Ada Lovelace", "Instructor")
     placards = client.get(f"/admin/events/{admin['event']}/print/placards.pdf").data
     assert set(pdf_page_sizes_mm(placards)) == {(216, 279)}
-    certificates = client.get(f"/admin/events/{admin['event']}/print/participation.pdf").data
+    certificates = issue_and_get(client, f"/admin/events/{admin['event']}/print/participation.pdf").data
     assert set(pdf_page_sizes_mm(certificates)) == {(279, 216)}  # landscape Letter
 
 
@@ -112,7 +113,7 @@ def test_badges_six_to_a_sheet_and_a_reissued_badge_prints_its_new_link(app, cli
         reissue_badge(judge)
         db.session.commit()
         new_url = build_batch(judge.event, "badges", judge=judge).items[0]["url"]
-        assert new_url != old_url and f"/j/{judge.id}-2-" in new_url
+        assert new_url != old_url and f"/j/{judge.uid}-2-" in new_url
         judge_id, name = judge.id, judge.name
     # Never kept: a copy of the database must not hold a working sign-in link.
     with app.app_context():
@@ -150,7 +151,7 @@ def test_award_certificates_wait_for_the_final_awards(app, client, admin, runner
 
 
 def test_award_certificates_one_per_award_and_member_from_the_snapshot(app, client, finalised):
-    response = client.get(f"/admin/events/{finalised['event']}/print/certificates.pdf")
+    response = issue_and_get(client, f"/admin/events/{finalised['event']}/print/certificates.pdf")
     assert response.mimetype == PDF
     pages = pdf_pages(response.data)
     with app.app_context():
@@ -164,12 +165,12 @@ def test_award_certificates_one_per_award_and_member_from_the_snapshot(app, clie
         assert member in page and award in page and team in page and project in page
         assert "MLOPS INNOVATION EXPO (DEMO)" in page and "10 December 2026" in page
         assert "Dr. Ada Lovelace" in page and "Instructor, Graduate MLOps" in page
-        assert re.search(r"expo\.example\.org/v/\d+-[0-9A-Z]{16}", page.replace(" ", ""))
+        assert re.search(r"expo\.example\.org/v/[A-Z][0-9A-Z]{9}-[0-9A-Z]{16}", page.replace(" ", ""))
     assert pdf_page_sizes_mm(response.data)[0] == (297, 210)
 
 
 def test_participation_certificates_for_every_member_before_any_award(app, client, admin):
-    response = client.get(f"/admin/events/{admin['event']}/print/participation.pdf")
+    response = issue_and_get(client, f"/admin/events/{admin['event']}/print/participation.pdf")
     pages = pdf_pages(response.data)
     members = _members(app, admin["event"])
     assert len(pages) == len(members) == 35
@@ -182,7 +183,7 @@ def test_participation_certificates_for_every_member_before_any_award(app, clien
 
 def test_a_second_download_is_served_from_the_kept_pdf_until_the_data_changes(app, client, admin, monkeypatch):
     url = f"/admin/events/{admin['event']}/print/participation.pdf"
-    first = client.get(url).data
+    first = issue_and_get(client, url).data
     from expo_app.documents import views
 
     def no_render(*_a, **_k):
@@ -204,7 +205,7 @@ def test_a_second_download_is_served_from_the_kept_pdf_until_the_data_changes(ap
 
 
 def test_the_verification_page_confirms_exactly_what_was_certified(app, client, finalised):
-    client.get(f"/admin/events/{finalised['event']}/print/certificates.pdf")
+    issue_and_get(client, f"/admin/events/{finalised['event']}/print/certificates.pdf")
     client.get("/logout")
     with app.app_context():
         certificate = db.session.execute(db.select(Certificate).where(Certificate.kind == "award")
@@ -230,7 +231,7 @@ def test_the_verification_page_confirms_exactly_what_was_certified(app, client, 
 
 
 def test_revoking_a_certificate_shows_on_its_page_and_keeps_it_out_of_batches(app, client, admin):
-    client.get(f"/admin/events/{admin['event']}/print/participation.pdf")
+    issue_and_get(client, f"/admin/events/{admin['event']}/print/participation.pdf")
     with app.app_context():
         first = db.session.execute(db.select(Certificate).order_by(Certificate.id)).scalars().first()
         certificate_id, recipient = first.id, first.recipient
@@ -248,21 +249,21 @@ def test_revoking_a_certificate_shows_on_its_page_and_keeps_it_out_of_batches(ap
     public = app.test_client().get(f"/v/{code}").get_data(as_text=True)
     assert "Revoked certificate" in public and "Valid certificate" not in public
     assert "wrong team" not in public  # the reason is for the organisers
-    pages = pdf_pages(client.get(f"/admin/events/{admin['event']}/print/participation.pdf").data)
+    pages = pdf_pages(issue_and_get(client, f"/admin/events/{admin['event']}/print/participation.pdf").data)
     assert len(pages) == 34 and not any(code in p for p in pages)
     # A replacement gets a new row and a new code, and is printed again.
     client.post(f"/admin/certificates/{certificate_id}/replace")
     with app.app_context():
         replacement = db.session.execute(db.select(Certificate).where(Certificate.issue == 2)).scalar_one()
         assert (replacement.recipient, replacement.member_id) == (recipient, revoked.member_id)
-    pages = pdf_pages(client.get(f"/admin/events/{admin['event']}/print/participation.pdf").data)
+    pages = pdf_pages(issue_and_get(client, f"/admin/events/{admin['event']}/print/participation.pdf").data)
     assert len(pages) == 35 and not any(code in p for p in pages)
     page = client.post(f"/admin/certificates/{certificate_id}/replace", follow_redirects=True).get_data(as_text=True)
     assert "A newer certificate was already issued for this." in page
 
 
 def test_one_certificate_prints_alone(app, client, admin):
-    client.get(f"/admin/events/{admin['event']}/print/participation.pdf")
+    issue_and_get(client, f"/admin/events/{admin['event']}/print/participation.pdf")
     with app.app_context():
         certificate = db.session.execute(db.select(Certificate).order_by(Certificate.id.desc())).scalars().first()
         certificate_id, recipient = certificate.id, certificate.recipient
@@ -273,8 +274,8 @@ def test_one_certificate_prints_alone(app, client, admin):
     assert listing.count("Print this one (PDF)") == 35 and listing.count('class="pill pill-ok">Valid<') == 35
 
 
-def test_a_certificate_keeps_verifying_after_its_member_leaves_the_team(app, client, admin):
-    client.get(f"/admin/events/{admin['event']}/print/participation.pdf")
+def test_a_certificate_is_withdrawn_when_its_member_leaves_the_team(app, client, admin):
+    issue_and_get(client, f"/admin/events/{admin['event']}/print/participation.pdf")
     with app.app_context():
         team = db.session.get(Team, admin["teams"][0])
         gone = team.members[0]
@@ -286,13 +287,14 @@ def test_a_certificate_keeps_verifying_after_its_member_leaves_the_team(app, cli
         db.session.commit()
         assert db.session.get(Certificate, certificate.id).member_id is None
     page = app.test_client().get(f"/v/{code}").get_data(as_text=True)
-    assert "Valid certificate" in page and name in page
-    assert len(pdf_pages(client.get(f"/admin/events/{admin['event']}/print/participation.pdf").data)) == 34
+    assert "Withdrawn certificate" in page and "Valid certificate" not in page and name in page
+    assert len(pdf_pages(issue_and_get(client, f"/admin/events/{admin['event']}/print/participation.pdf").data)) == 34
 
 
 # --- previews, the printing page and background renders -----------------------------------------
 
 def test_previews_are_html_pages_of_the_same_templates(app, client, admin):
+    client.post(f"/admin/events/{admin['event']}/print/participation/issue")
     for kind, marker in (("placards", "Judges: scan to score"), ("badges", "Scan to start judging"),
                          ("participation", "Certificate of Participation")):
         response = client.get(f"/admin/events/{admin['event']}/print/{kind}")
@@ -300,7 +302,7 @@ def test_previews_are_html_pages_of_the_same_templates(app, client, admin):
         assert response.status_code == 200 and response.mimetype == "text/html"
         assert marker in page and "/static/pdf/print.css" in page and "Download the PDF" in page
         assert '<svg class="qr"' in page
-    page = client.get(f"/admin/events/{admin['event']}/print/participation").get_data(as_text=True)
+    page = issue_and_get(client, f"/admin/events/{admin['event']}/print/participation").get_data(as_text=True)
     assert "Preview of 4 of 35 certificates on A4 paper" in page
     page = client.get(f"/admin/events/{admin['event']}/print/certificates", follow_redirects=True).get_data(as_text=True)
     assert "Award certificates are printed from the final awards only." in page
@@ -327,10 +329,10 @@ def test_a_large_batch_renders_in_the_background_with_progress(app, client, admi
 
     app.config["DOCUMENT_JOBS"] = "thread"
     url = f"/admin/events/{admin['event']}"
-    response = client.get(f"{url}/print/participation.pdf")  # 35 pages > 10: not inside the request
+    response = client.get(f"{url}/print/participation.pdf")  # not issued yet, and 35 pages > 10
     assert response.status_code == 302 and response.headers["Location"].endswith("/print#participation")
     page = client.get(f"{url}/print").get_data(as_text=True)
-    assert "Prepare PDF (35 pages)" in page
+    assert "Issue and prepare PDF (35 pages)" in page
     response = client.post(f"{url}/print/participation/prepare")
     assert response.status_code == 302 and response.headers["Location"].endswith("/print/participation/status")
     wait_for_renders()
@@ -392,7 +394,7 @@ def test_finalising_the_awards_renders_their_certificates_once(app, client, read
     from expo_app.documents import views
 
     monkeypatch.setattr(views, "render_batch", lambda *_a, **_k: pytest.fail("rendered twice"))
-    response = client.get(f"/admin/events/{event_id}/print/certificates.pdf")
+    response = issue_and_get(client, f"/admin/events/{event_id}/print/certificates.pdf")
     assert response.mimetype == PDF and len(pdf_pages(response.data)) == pages
 
 
@@ -430,7 +432,7 @@ def big_event(app, auth, backend):
         pytest.skip("SQLite only: the layout of 800 pages is the same on either database")
     from expo_app.admin.operations import create_event, save_judge
     from expo_app.auth.operations import create_or_reset_admin
-    from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+    from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, issue_and_get
 
     with app.app_context():
         create_or_reset_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -474,7 +476,10 @@ def test_the_printing_page_counts_without_issuing_anything(app, client, admin):
     assert "35 certificates, 35 pages." in page
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(Certificate.id))).scalar() == 0
-    client.get(f"/admin/events/{admin['event']}/print/participation")  # a preview prints codes: issues them
+    client.get(f"/admin/events/{admin['event']}/print/participation")  # a preview only reads: it issues nothing
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Certificate.id))).scalar() == 0
+    issue_and_get(client, f"/admin/events/{admin['event']}/print/participation")
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(Certificate.id))).scalar() == 35
 
@@ -506,7 +511,7 @@ def lock_probe(app, monkeypatch):
 def test_no_database_lock_is_held_while_pages_are_laid_out(app, client, admin, runner, lock_probe, tmp_path):
     """Judges keep saving scores while a batch renders (on SQLite a held write lock would stop them)."""
     event_url = f"/admin/events/{admin['event']}/print"
-    assert client.get(f"{event_url}/participation.pdf").status_code == 200
+    assert issue_and_get(client, f"{event_url}/participation.pdf").status_code == 200
     assert client.get(f"{event_url}/badges.pdf").status_code == 200
     assert client.get(f"/admin/judges/{admin['judges'][0]}/badge.pdf").status_code == 200
     with app.app_context():
@@ -530,13 +535,13 @@ def test_award_certificates_go_to_the_team_as_it_was_when_finalised(app, client,
         save_team(team.event, team, name=team.name, project=team.project, table_number=team.table_number,
                   members=[(m.name, m.email) for m in team.members] + [("Late Joiner", "late@students.example.edu")])
         db.session.commit()
-    pages = pdf_pages(client.get(f"/admin/events/{finalised['event']}/print/certificates.pdf").data)
+    pages = pdf_pages(issue_and_get(client, f"/admin/events/{finalised['event']}/print/certificates.pdf").data)
     assert not any("Late Joiner" in page for page in pages)
     assert sum(award["category"] in page and award["team"] in page for page in pages) == len(before)
 
 
 def test_codes_made_under_an_earlier_secret_key_still_verify(app, client, admin):
-    client.get(f"/admin/events/{admin['event']}/print/participation")
+    issue_and_get(client, f"/admin/events/{admin['event']}/print/participation")
     with app.app_context():
         code = build_batch(_event(app, admin["event"]), "participation").items[0]["code"]
         db.session.commit()

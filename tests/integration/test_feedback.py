@@ -10,6 +10,7 @@ from expo_app.links import feedback_token
 from expo_app.models import Event, Judge, ScoreAudit, Team
 from expo_app.results.operations import accept_suggestions, finalise_awards
 from expo_app.results.queries import award_suggestions
+from tests.conftest import issue_and_get
 from tests.pdfs import pdf_pages
 
 
@@ -142,7 +143,7 @@ def test_after_the_awards_a_team_sees_them_and_downloads_its_certificates(app, c
         db.session.flush()
         finalise_awards(event, "admin: test", award_suggestions(event))
         db.session.commit()
-    client.get(f"/admin/events/{commented['event']}/print/certificates.pdf")  # issues the award certificates
+    issue_and_get(client, f"/admin/events/{commented['event']}/print/certificates.pdf")  # issues the award certificates
     anonymous = app.test_client()
     with app.app_context():
         from expo_app.models import Certificate

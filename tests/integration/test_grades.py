@@ -14,6 +14,7 @@ from expo_app.models import Event, Judge, RankingSnapshot, Team, TeamMember
 from expo_app.results.operations import accept_suggestions, finalise_awards
 from expo_app.results.queries import award_suggestions
 from expo_app.scoring.grades import expo_percent, letter_for
+from tests.conftest import issue_and_get
 
 HEADER = ["student", "email", "student_id", "team", "expo_score", "expo_percent", "letter", "rank", "awards",
           "present", "review"]
@@ -109,7 +110,7 @@ def test_a_member_marked_not_present_gets_no_grade_and_no_certificate(app, clien
     assert row[4:7] == ["", "", ""] and row[9] == "no" and row[10] == "not present at the expo: no Expo grade"
     from tests.pdfs import pdf_pages
 
-    pages = pdf_pages(client.get(f"/admin/events/{finalised['event']}/print/participation.pdf").data)
+    pages = pdf_pages(issue_and_get(client, f"/admin/events/{finalised['event']}/print/participation.pdf").data)
     assert len(pages) == 34 and not any(name in page for page in pages)
     client.post(f"/admin/members/{member_id}/presence")
     with app.app_context():

@@ -64,7 +64,22 @@ def test_downgrade_and_upgrade_keep_existing_rows(migrated_url):
         downgrade(revision="0001")
         upgrade()
         assert db.session.execute(sa.text(counts)).one() == before == (4, 1, 1, 1, 1, 4, 1)
+        # Rows from before migration 0011 keep their row id as legacy_id (old paper names it) and get a uid.
+        for table in ("judge", "team"):
+            row_id, uid, legacy_id = db.session.execute(sa.text(f"SELECT id, uid, legacy_id FROM {table}")).one()
+            assert legacy_id == row_id and len(uid) == 16 and uid[0].isalpha()
+        from expo_app.auth.operations import resolve_judge_link
+        from expo_app.auth.tokens import JUDGE_SIGN_IN, make_legacy_token
+
+        judge_id = db.session.execute(sa.text("SELECT id FROM judge")).scalar()
+        found, problem = resolve_judge_link(make_legacy_token(app.config["SECRET_KEY"], JUDGE_SIGN_IN, judge_id, 1))
+        assert problem is None and found.id == judge_id
         db.session.remove()
+        with db.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                sql = dict(conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all())
+                assert all("AUTOINCREMENT" in sql[t] for t in ("judge", "team", "team_member", "certificate",
+                                                               "award_category"))
         with db.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

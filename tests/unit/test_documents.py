@@ -8,7 +8,8 @@ import pytest
 from expo_app import create_app
 from expo_app.documents import fit_class
 from expo_app.documents.batches import KINDS, Batch
-from expo_app.documents.codes import make_certificate_code, read_certificate_code
+from expo_app.documents.codes import (CodeClaim, make_certificate_code, make_legacy_certificate_code,
+                                      read_certificate_code)
 from expo_app.documents.qr import qr_matrix, qr_modules, qr_svg_inline
 from expo_app.documents.render import STATIC_BASE, FetchRefused, StaticOnlyFetcher, render_pdf
 from tests.pdfs import pdf_fonts, pdf_page_sizes_mm, pdf_pages, text_positions
@@ -19,28 +20,39 @@ SECRET = "unit-test-secret"
 # --- verification codes -------------------------------------------------------------------------
 
 def test_a_code_reads_back_to_its_certificate_and_reprints_identically():
-    code = make_certificate_code(SECRET, 42)
-    assert code == make_certificate_code(SECRET, 42)
-    number, mac = code.split("-")
-    assert number == "42" and len(mac) == 16 and set(mac) <= set("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")
-    assert read_certificate_code(SECRET, code) == 42
-    assert read_certificate_code(SECRET, code.lower()) == 42
+    code = make_certificate_code(SECRET, "K7M3QX9PA2")
+    assert code == make_certificate_code(SECRET, "K7M3QX9PA2")
+    uid, mac = code.split("-")
+    assert uid == "K7M3QX9PA2" and len(mac) == 16 and set(mac) <= set("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")
+    assert read_certificate_code(SECRET, code) == CodeClaim("K7M3QX9PA2")
+    assert read_certificate_code(SECRET, code.lower()) == CodeClaim("K7M3QX9PA2")  # typed in any case
+    assert read_certificate_code(SECRET, f" {code}\n") == CodeClaim("K7M3QX9PA2")
 
 
 @pytest.mark.parametrize("code", [
     "", "42", "42-", "-ABCDEFGHJKLMNPQR", "42-ABCDEFGHJKLMNPQ", "42-ABCDEFGHJKLMNPQRS", "x-ABCDEFGHJKLMNPQR",
-    "42-ABCDEFGHJKLMNPQ!", "1234567890123-ABCDEFGHJKLMNPQR", "42-ABCDEFGHJKLMNPQR\n",
+    "42-ABCDEFGHJKLMNPQ!", "1234567890123-ABCDEFGHJKLMNPQR", "K7M3QX9PA-ABCDEFGHJKLMNPQR",
+    "7K7M3QX9PA-ABCDEFGHJKLMNPQR", "K7M3QX9PA2-ABCDEFGHJKLMNPQR",
 ])
-def test_malformed_codes_name_no_certificate(code):
+def test_malformed_or_forged_codes_name_no_certificate(code):
     assert read_certificate_code(SECRET, code) is None
 
 
-def test_a_code_is_bound_to_its_id_and_to_the_server_secret():
-    code = make_certificate_code(SECRET, 42)
+def test_a_code_is_bound_to_its_uid_and_to_the_server_secret():
+    code = make_certificate_code(SECRET, "K7M3QX9PA2")
     mac = code.split("-")[1]
-    assert read_certificate_code(SECRET, f"43-{mac}") is None
+    assert read_certificate_code(SECRET, f"K7M3QX9PA3-{mac}") is None
     assert read_certificate_code("another-secret", code) is None
-    assert make_certificate_code(SECRET, 43).split("-")[1] != mac
+    assert make_certificate_code(SECRET, "K7M3QX9PA3").split("-")[1] != mac
+
+
+def test_codes_printed_before_uids_name_their_old_row_id():
+    old = make_legacy_certificate_code(SECRET, 42)
+    assert old.startswith("42-") and len(old) == 19
+    assert read_certificate_code(SECRET, old) == CodeClaim(42) and read_certificate_code(SECRET, old).legacy
+    assert read_certificate_code(SECRET, "43-" + old[3:]) is None
+    # a uid code's MAC is made under another key: it never reads as an old code's, or back
+    assert make_certificate_code(SECRET, "K7M3QX9PA2").split("-")[1] != make_legacy_certificate_code(SECRET, 42)[3:]
 
 
 # --- sizing long text ---------------------------------------------------------------------------
