@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime, timezone
 
+import sqlalchemy as sa
 from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -97,6 +98,10 @@ class Event(db.Model):
     # The judge's next team: False (default) follows the plan's order, skipping crowded tables; True
     # picks by the value of one more score per walk (expo_app.scoring.routing; see bench/routing.py).
     live_routing: Mapped[bool] = mapped_column(default=False)
+    # A judge with a known conflict of interest (company match or marked pair) may still submit scores
+    # for that team when True; such a sheet is set aside (kept, not counted) until the organiser counts
+    # it. False (default): the phone offers only "declare conflict" for that team.
+    conflicted_may_score: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Printed matter: the paper in the organisers' printer, and who signs the certificates.
     paper_size: Mapped[str] = mapped_column(db.String(10), default="A4")
     instructor_name: Mapped[str] = mapped_column(db.String(120), default="")
@@ -333,6 +338,12 @@ class Score(db.Model):
     # When the judge last edited the sheet on the phone (sent with each submission): an older queued
     # edit that arrives later never overwrites a newer one.
     client_edited_at: Mapped[datetime | None]
+    # Set aside (kept, not counted): a sheet from a known conflict of interest, set aside when it was
+    # saved, or any sheet the organiser set aside. Ranking, awards, feedback and grades read counted
+    # sheets only; the organiser may count it again (with a reason). Both are audited.
+    set_aside_at: Mapped[datetime | None]
+    set_aside_reason: Mapped[str] = mapped_column(db.String(300), default="", server_default="")
+    set_aside_by: Mapped[str] = mapped_column(db.String(300), default="", server_default="")
     # Moderation: a comment the organisers hid is never shown to the team (the reason is audited).
     comment_hidden_at: Mapped[datetime | None]
     comment_hidden_reason: Mapped[str] = mapped_column(db.String(300), default="")
@@ -347,8 +358,8 @@ class Score(db.Model):
 
     @property
     def counts(self) -> bool:
-        """Whether this sheet carries a rating (not absent, no conflict)."""
-        return not (self.absent or self.conflict)
+        """Whether this sheet carries a rating that counts (not absent, no conflict, not set aside)."""
+        return not (self.absent or self.conflict or self.set_aside_at is not None)
 
     def values_by_name(self) -> dict[str, int]:
         return {v.criterion.name: v.value for v in self.values}
