@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from typing import Any, Iterable
 
 SCORE_COLUMNS = ("judge", "team", "criterion", "score")
@@ -16,6 +17,11 @@ RANKING_COLUMNS = ("rank", "team", "score", "raw_mean", "score_low", "score_high
 # Spreadsheets run a cell starting with these as a formula (=HYPERLINK(...), +cmd|..., @SUM...); tab and
 # carriage return are on OWASP's list because some spreadsheets skip them before looking.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Inside a cell, a spreadsheet may split the text into cells of its own: at ";" or "," (Excel in locales
+# whose list separator is ";", text import with another delimiter) and at tabs and line breaks (pasting).
+# A piece that starts a formula there (after spaces, which some importers trim) gets a quote too.
+CELL_SPLITTERS = (";", ",", "\t", "\n", "\r")
+_SPLIT_FORMULA = re.compile(r"([;,\t\n\r] *)([=+\-@])")
 TRUE_WORDS = ("true", "yes", "1")
 
 
@@ -98,13 +104,19 @@ def to_csv(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> str:
 
 
 def csv_safe(value: Any) -> Any:
-    """Neutralise spreadsheet formulas: a text cell starting with = + - @ (or tab, CR) gets a leading quote.
+    """Neutralise spreadsheet formulas: a text cell starting with = + - @ (or tab, CR) gets a leading quote,
+    and so does every piece of it that starts one after a ; , tab, line feed or carriage return (and any
+    spaces): "Rover;=HYPERLINK(...)" becomes "Rover;'=HYPERLINK(...)".
 
     Anything that is not text (numbers, None) is returned unchanged: csv.writer writes it as it is,
-    and a negative number is data, not a formula.
+    and a negative number is data, not a formula. Applying it twice changes nothing more.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_TRIGGERS):
+        value = "'" + value
+    if any(splitter in value for splitter in CELL_SPLITTERS):
+        value = _SPLIT_FORMULA.sub(r"\1'\2", value)
     return value
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from markupsafe import escape
 
@@ -102,8 +103,12 @@ def csv_cells(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline="")))
 
 
+_PIECES = re.compile(r"[;,\t\n\r]")
+
+
 def formula_safe_csv(text: str) -> None:
-    """No cell of an export starts a spreadsheet formula (numbers, such as -1.5, are data)."""
+    """No cell of an export starts a spreadsheet formula (numbers, such as -1.5, are data), and no piece of
+    one does where a spreadsheet may split it into cells of its own (after ; , tab, LF or CR, and spaces)."""
     for row in csv_cells(text):
         for cell in row:
             if cell.startswith(FORMULA_TRIGGERS):
@@ -111,6 +116,10 @@ def formula_safe_csv(text: str) -> None:
                     float(cell)
                 except ValueError:
                     raise AssertionError(f"CSV cell would run as a formula: {cell[:80]!r}") from None
+            for piece in _PIECES.split(cell)[1:]:
+                if piece.lstrip(" ").startswith(("=", "+", "-", "@")):
+                    raise AssertionError(f"CSV cell {cell[:80]!r} holds a piece that would run as a formula once "
+                                         f"split off: {piece[:40]!r}")
 
 
 def columns_fit(app) -> None:

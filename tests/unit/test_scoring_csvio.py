@@ -1,4 +1,6 @@
 """CSV in and out of the ranking engine: readers with line-numbered errors, the ranking writer, csv_safe."""
+import re
+
 import pytest
 
 from expo_app.scoring.csvio import CsvError, csv_safe, format_ranking_csv, read_criteria_csv, read_scores_csv
@@ -115,6 +117,34 @@ def test_csv_round_trip_through_the_engine():
     (-2, -2),     # numbers are data, not formulas
     (3.5, 3.5),
     (None, None),
+    # A piece after ; , tab, LF or CR becomes a cell of its own in some spreadsheets (locale, paste).
+    ("Rover;=HYPERLINK(\"http://x\")", "Rover;'=HYPERLINK(\"http://x\")"),
+    ("Rover,+cmd|' /C calc'!A0", "Rover,'+cmd|' /C calc'!A0"),
+    ("Rover; @SUM(A1)", "Rover; '@SUM(A1)"),
+    ("Rover,   -2+3", "Rover,   '-2+3"),
+    ("Rover\t=1+1", "Rover\t'=1+1"),
+    ("Rover\n=1+1", "Rover\n'=1+1"),
+    ("Rover\r\n+1", "Rover\r\n'+1"),
+    ("=1;=2", "'=1;'=2"),
+    ("\t=1", "'\t'=1"),
+    ("a;;=1", "a;;'=1"),
+    ("a;\t=1", "a;\t'=1"),
+    ("a;'=1", "a;'=1"),
+    ("a=b;c=d", "a=b;c=d"),
+    ("Smith, Ada; Lovelace", "Smith, Ada; Lovelace"),
+    ("1,5", "1,5"),
+    ("e-mail, x-ray", "e-mail, x-ray"),
+    ("https://expo.example.org/j/a-b_c", "https://expo.example.org/j/a-b_c"),
 ])
 def test_csv_safe(value, expected):
     assert csv_safe(value) == expected
+    assert csv_safe(expected) == expected  # once is enough: a second pass changes nothing
+
+
+@pytest.mark.parametrize("splitter", [";", ",", "\t", "\n", "\r", "\r\n", "; ", ",  "])
+@pytest.mark.parametrize("payload", ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)"])
+def test_csv_safe_quotes_every_piece_a_spreadsheet_may_split_off(splitter, payload):
+    value = csv_safe(f"Team{splitter}{payload}{splitter}{payload}")
+    assert value == f"Team{splitter}'{payload}{splitter}'{payload}"
+    for piece in re.split(r"[;,\t\n\r]", value):
+        assert not piece.lstrip(" ").startswith(("=", "+", "-", "@")), (value, piece)
