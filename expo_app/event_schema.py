@@ -10,7 +10,7 @@ true``.
 
 What it accepts: every file `export_event` writes at schemas 6 to 11. Fields that appeared after
 schema 6 (the assignment plan and the hall in 7, live routing in 8, the organisers' actions in 10,
-public identities in 11) are optional, so older files still read. Unknown fields are refused, at
+public identities, set-aside sheets and conflicted_may_score in 11) are optional, so older files still read. Unknown fields are refused, at
 the top and in every row of the sections the importer reads field by field: it would drop them
 without a word, and a file made by Expo Judge never has any (a newer file is refused earlier, by its
 schema number). The free-form parts (the ranking snapshot's figures, the audit log's sheets, the
@@ -452,13 +452,6 @@ def _category_kind(category: dict) -> str | None:
     return None
 
 
-def _sheet_shown(sheet: dict) -> str | None:
-    """The audit log shows a sheet's values unless it was a moderation, an absence or a conflict."""
-    if not (sheet.get("moderation") or sheet.get("absent") or sheet.get("conflict")) and "values" not in sheet:
-        return "a sheet in the audit log needs its values"
-    return None
-
-
 STAMP, MAYBE_STAMP, ANY = Stamp(), Nullable(Stamp()), AnyJSON()
 UID = Nullable(Text(32, 1))  # null: the import makes a new one, as for a file before schema 11
 
@@ -471,6 +464,7 @@ EVENT = Record({
     "created_at": STAMP,
     "tables_per_row": Optional(Nullable(Whole(1))), "planned_at": Optional(MAYBE_STAMP),
     "plan_seed": Optional(Nullable(Whole(0))), "live_routing": Optional(Bool()),
+    "conflicted_may_score": Optional(Bool()),
 })
 
 CRITERION = Record({
@@ -504,12 +498,13 @@ SCORE = Record({
     "comment": Text(), "private_note": Text(), "absent": Bool(), "conflict": Bool(), "revision": Whole(),
     "client_edited_at": MAYBE_STAMP, "comment_hidden_at": MAYBE_STAMP, "comment_hidden_reason": Text(300),
     "created_at": STAMP, "updated_at": STAMP,
+    "set_aside_at": Optional(MAYBE_STAMP), "set_aside_reason": Optional(Text(300)), "set_aside_by": Optional(Text(300)),
 })
 
-SHEET = Record({  # a sheet as the audit log keeps it (judging.operations.score_snapshot, moderation)
+SHEET = Record({  # a sheet as the audit log keeps it: score_snapshot, a moderation, a change of counting, ...
     "values": Optional(MapOf(Text(), ANY)), "comment": Optional(Text()), "private_note": Optional(Text()),
     "absent": Optional(Bool()), "conflict": Optional(Bool()), "moderation": Optional(Text()),
-}, extra=ANY, rules=[_sheet_shown])
+}, extra=ANY)
 
 AUDIT = Record({
     "score": Ref("score sheet"), "actor": Text(300), "action": Text(20), "changed_at": STAMP,

@@ -26,7 +26,8 @@ ADDED_IN = {
         "judges": ["available"], "top": ["conflicts", "assignments"]},
     8: {"event": ["live_routing"]},
     10: {"top": ["admin_actions"]},
-    11: {"teams": list(IDENTITY), "judges": list(IDENTITY), "certificates": list(IDENTITY)},
+    11: {"teams": list(IDENTITY), "judges": list(IDENTITY), "certificates": list(IDENTITY),
+         "event": ["conflicted_may_score"], "scores": ["set_aside_at", "set_aside_reason", "set_aside_by"]},
 }
 
 
@@ -80,7 +81,7 @@ def _as_schema(data: dict, schema: int) -> dict:
             continue
         for field in added.get("event", []):
             data["event"].pop(field, None)
-        for section in ("teams", "judges", "certificates"):
+        for section in ("teams", "judges", "certificates", "scores"):
             for row in data[section]:
                 for field in added.get(section, []):
                     row.pop(field, None)
@@ -263,8 +264,8 @@ def test_free_form_data_nests_at_most_max_depth(doc):
                                           None, "at": "2025-01-01T00:00:00"}),
      'admin_actions[{n}].area: expected one of rubric, teams, judges, badges, scoring, awards, releases, '
      'certificates, assignments, settings, events, got "nowhere"'),
-    (lambda d: d["audit"][0].update(new={"comment": "no values"}), "audit[0].new: a sheet in the audit log needs "
-                                                                   "its values"),
+    (lambda d: d["audit"][0]["new"].update(values=[3, 4]), "audit[0].new.values: expected an object, got a list"),
+    (lambda d: d["audit"][0].update(new=None), "audit[0].new: expected an object, got null"),
     (lambda d: d.update(sponsors=[]), "sponsors: not a field of an event file"),
     (lambda d: d["teams"][0].update(colour="red"), "teams[0].colour: not a field of an event file"),
     (lambda d: d.update(snapshot=[]), "snapshot: expected an object or null, got a list"),
