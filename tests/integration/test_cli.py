@@ -180,3 +180,101 @@ def test_the_development_server_warns_when_it_listens_beyond_this_machine(backen
     served.clear()
     result = runner.invoke(main, ["run", "--host", "127.0.0.1", "--port", "5999"])
     assert served == [("127.0.0.1", 5999)] and "Warning" not in result.output
+
+
+# Every file a command writes may hold sign-in links, private notes, student ids or grades: 0600, like the database.
+PRIVATE_FILES = {
+    "judge-links": (["judge-links", "-o"], b"judge,email,url\r\n"),
+    "team-links": (["team-links", "-o"], b"team,table,qr_url,feedback_url\r\n"),
+    "export-scores": (["export-scores", "-o"], b"judge,team,criterion,score,absent,updated_at\r\n"),
+    "export-assignments": (["export-assignments", "-o"], b"judge,team,order\r\n"),
+    "export-grades": (["export-grades", "--draft", "-o"], b"student,email,student_id,team,expo_score,"),
+    "rank": (["rank", "-o"], b"rank,team,score,raw_mean,"),
+    "export-event": (["export-event"], b'{\n  "admin_actions": ['),
+    "print badges": (["print", "badges", "--out"], b"%PDF-"),
+    "print slips": (["print", "slips", "--out"], b"%PDF-"),
+}
+
+
+def _mode(path) -> int:
+    import os
+    import stat
+
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.fixture
+def scored_and_planned(app, runner):
+    assert runner.invoke(args=["seed-demo", "--with-scores"]).exit_code == 0
+    assert runner.invoke(args=["assign"]).exit_code == 0
+
+
+@pytest.mark.parametrize("command", PRIVATE_FILES)
+def test_files_the_commands_write_are_private_also_over_an_open_file(app, runner, tmp_path, scored_and_planned,
+                                                                      command):
+    import os
+
+    args, start = PRIVATE_FILES[command]
+    folder = tmp_path / "out"
+    folder.mkdir()
+    fresh, existing, other_name = folder / "fresh.out", folder / "existing.out", folder / "old-link.out"
+    existing.write_bytes(b"last year's file\n")
+    existing.chmod(0o644)
+    os.link(existing, other_name)  # a second name for the old file, as if someone else held it open
+    old_umask = os.umask(0)  # the widest umask: the mode must not depend on it
+    try:
+        for path in (fresh, existing):
+            result = runner.invoke(args=[*args, str(path)])
+            assert result.exit_code == 0, result.output
+    finally:
+        os.umask(old_umask)
+    assert _mode(fresh) == 0o600 and _mode(existing) == 0o600
+    assert fresh.read_bytes().startswith(start) and existing.read_bytes().startswith(start)
+    if not command.startswith("print"):  # PDFs carry their creation time: the rest is the same bytes
+        assert existing.read_bytes() == fresh.read_bytes()
+    # The old file was replaced, not rewritten: its other name still holds the old text, with its old mode.
+    assert other_name.read_bytes() == b"last year's file\n" and _mode(other_name) == 0o644
+    assert sorted(p.name for p in folder.iterdir()) == ["existing.out", "fresh.out", "old-link.out"]  # no leftovers
+
+
+def test_a_private_file_is_narrowed_before_it_is_written_where_it_cannot_be_replaced(app, runner, tmp_path,
+                                                                                     monkeypatch):
+    """A folder that takes no new file (mkstemp refused) or a symbolic link: the file itself is written,
+    after it is made 0600."""
+    import tempfile
+
+    runner.invoke(args=["seed-demo"])
+    target, link = tmp_path / "links.csv", tmp_path / "link.csv"  # beside the test's database
+    target.write_text("old\n")
+    target.chmod(0o666)
+    link.symlink_to(target)
+    result = runner.invoke(args=["judge-links", "-o", str(link)])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and _mode(target) == 0o600
+    assert target.read_text().splitlines()[0] == "judge,email,url" and len(target.read_text().splitlines()) == 7
+
+    target.chmod(0o644)
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    result = runner.invoke(args=["team-links", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert _mode(target) == 0o600 and target.read_text().splitlines()[0] == "team,table,qr_url,feedback_url"
+    result = runner.invoke(args=["team-links", "-o", str(tmp_path / "new.csv")])
+    assert result.exit_code == 1 and f"Could not write {tmp_path / 'new.csv'}: Permission denied." in result.output
+    assert not (tmp_path / "new.csv").exists()
+
+
+def test_the_demo_login_file_is_private_even_when_it_was_not(app, runner):
+    from expo_app.cli import _demo_credentials_file
+
+    with app.app_context():
+        creds = _demo_credentials_file()
+    creds.parent.mkdir(parents=True, exist_ok=True)
+    creds.write_text("old\n")
+    creds.chmod(0o644)
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert _mode(creds) == 0o600 and creds.read_text().splitlines()[0] == "admin@example.org"
+    creds.unlink()
