@@ -170,7 +170,8 @@ def _refuse_file(file, exc) -> None:
 @event_option
 @with_appcontext
 def import_teams(file, event_selector):
-    """Import teams from CSV (team,project,table,member,email), all or nothing."""
+    """Import teams from CSV (team,project,table,member,email; optional student_id, present, companies),
+    all or nothing. Columns separated by commas, semicolons or tabs."""
     from .admin.csv_import import parse_teams_csv
     from .admin.operations import import_teams as apply
 

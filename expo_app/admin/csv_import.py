@@ -12,22 +12,31 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 TEAM_COLUMNS = ("team", "project", "table", "member", "email")
-TEAM_OPTIONAL = ("student_id", "present")
+TEAM_OPTIONAL = ("student_id", "present", "companies")
 JUDGE_COLUMNS = ("name", "email", "affiliation")
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 # The database's column sizes, and the largest table number (the forms allow the same).
-MAX_NAME, MAX_EMAIL, MAX_TABLE, MAX_STUDENT_ID = 120, 254, 100_000, 64
+MAX_NAME, MAX_EMAIL, MAX_TABLE, MAX_STUDENT_ID, MAX_COMPANIES = 120, 254, 100_000, 64, 300
 # An expo's teams, judges or visits fit in far fewer rows. The bound keeps an import's one write
 # transaction short, so judges' submits never wait long behind it (SQLite has one writer).
 MAX_ROWS = 5000
 PRESENT_WORDS = {"yes": True, "y": True, "true": True, "1": True, "present": True,
                  "no": False, "n": False, "false": False, "0": False, "absent": False, "not present": False}
 
+# Spreadsheets set to a European locale save "CSV" with semicolons, and some tools with tabs: the
+# header line says which (see _delimiter).
+DELIMITERS = (",", ";", "\t")
+DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
+SAVE_WITH_COMMAS = ("Save the file as CSV (UTF-8) with commas between the columns, or copy your rows into the "
+                    "downloadable template, and import it again.")
+
 TEAMS_TEMPLATE = (
-    "team,project,table,member,email,student_id,present\r\n"
-    "Drift Busters,Real-time drift detection for fraud models,1,Ada Lovelace,ada@example.edu,001234567,yes\r\n"
-    "Drift Busters,Real-time drift detection for fraud models,1,Alan Turing,alan@example.edu,001234568,yes\r\n"
-    "Pipeline Pilots,Reproducible retraining on Vertex AI,2,Grace Hopper,grace@example.edu,001234569,no\r\n"
+    "team,project,table,member,email,student_id,present,companies\r\n"
+    "Drift Busters,Real-time drift detection for fraud models,1,Ada Lovelace,ada@example.edu,001234567,yes,"
+    "Stripe; Google Cloud\r\n"
+    "Drift Busters,Real-time drift detection for fraud models,1,Alan Turing,alan@example.edu,001234568,yes,"
+    "Stripe; Google Cloud\r\n"
+    "Pipeline Pilots,Reproducible retraining on Vertex AI,2,Grace Hopper,grace@example.edu,001234569,no,\r\n"
 )
 JUDGES_TEMPLATE = (
     "name,email,affiliation\r\n"
@@ -61,6 +70,9 @@ class TeamRow:
     table: int
     line: int
     members: list[MemberRow] = field(default_factory=list)
+    # "A; B" as the team form stores it; None: no company given (the team's list stays as it is).
+    companies: str | None = None
+    companies_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,20 +97,64 @@ def decode_csv(data: bytes | str) -> str:
     return text
 
 
-def _records(data: bytes | str, columns: tuple[str, ...], required: tuple[str, ...], optional: tuple[str, ...] = ()):
-    """Yield (line number, row dict) for each non-blank record; raise CsvImportError on a bad header."""
-    text = decode_csv(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
+def tidy_companies(text: str) -> str:
+    """A cell's companies, separated by ';', '|' or ',', written 'A; B' as the team form writes them."""
+    return "; ".join(part.strip() for part in re.split(r"[;|,]", text) if part.strip())
+
+
+def _header_cells(line: str, delimiter: str) -> list[str]:
     try:
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return []
+    return [cell.strip().lower() for cell in cells]
+
+
+def _delimiter(first_line: str, columns: tuple[str, ...], required: tuple[str, ...]) -> str | None:
+    """The delimiter under which the header line names every required column (the one that names
+    the most known columns, commas first on a tie), or None when no delimiter does."""
+    fitting = [(sum(c in cells for c in columns), -rank, delimiter)
+               for rank, delimiter in enumerate(DELIMITERS)
+               if all(c in (cells := _header_cells(first_line, delimiter)) for c in required)]
+    return max(fitting)[2] if fitting else None
+
+
+def _records(data: bytes | str, columns: tuple[str, ...], required: tuple[str, ...], optional: tuple[str, ...] = ()):
+    """Yield (line number, row dict) for each non-blank record; raise CsvImportError on a bad header.
+
+    Columns may be separated by commas, semicolons or tabs; the header line decides which. A first
+    line `sep=;` (which Excel writes and reads) names the delimiter itself.
+    """
+    text = decode_csv(data)
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    skip = 0
+    if re.fullmatch(r"sep=(,|;|\t)", first_line):
+        delimiter, skip = first_line[4], 1
+    else:
+        delimiter = _delimiter(first_line, columns + optional, required)
+    if delimiter is None:
+        if ";" not in first_line and "\t" not in first_line:
+            delimiter = ","  # a comma file (or one column): the header check below says what is missing
+        else:
+            # Neither commas nor semicolons nor tabs give the columns: saying "missing: team" for a
+            # header that holds "team" would mislead, so say what to do instead.
+            shown = first_line if len(first_line) <= 80 else first_line[:77] + "..."
+            raise CsvImportError([f"Line 1: the header must name the columns {','.join(columns)}, separated by "
+                                  f"commas, semicolons or tabs (it reads '{shown}'). " + SAVE_WITH_COMMAS])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for _ in range(skip):
+            next(reader)
         header = next(reader)
     except StopIteration:
         raise CsvImportError(["The file is empty: it needs a header row " + ",".join(columns) + "."]) from None
     except csv.Error as exc:
-        raise CsvImportError([f"Line 1: the header cannot be read as CSV ({exc})."]) from None
+        raise CsvImportError([f"Line {1 + skip}: the header cannot be read as CSV ({exc})."]) from None
     header = [h.strip().lower() for h in header]
     missing = [c for c in required if c not in header]
     if missing:
-        raise CsvImportError([f"Line 1: the header must name the columns {','.join(columns)} "
+        separated = "" if delimiter == "," else f", separated by {DELIMITER_NAMES[delimiter]} as line 1 says"
+        raise CsvImportError([f"Line {1 + skip}: the header must name the columns {','.join(columns)}{separated} "
                               f"(missing: {', '.join(missing)})."])
     index = {name: header.index(name) for name in columns + optional if name in header}
     line = reader.line_num + 1
@@ -124,7 +180,9 @@ def parse_teams_csv(data: bytes | str) -> list[TeamRow]:
     """Teams from a CSV with one row per member: team,project,table,member,email.
 
     A team with several members repeats its name, project and table on each row; they must agree.
-    A row with an empty member and e-mail lists a team without members.
+    A row with an empty member and e-mail lists a team without members. The optional `companies`
+    cell (separated by ';', '|' or ',') may be given on any of a team's rows; rows that give it
+    must agree.
     """
     errors: list[str] = []
     teams: dict[str, TeamRow] = {}
@@ -166,6 +224,9 @@ def parse_teams_csv(data: bytes | str) -> list[TeamRow]:
             problems.append(f"present '{row['present']}' is not yes or no")
         if (student_id or present_text) and not email:
             problems.append("student_id and present describe a member: give the member and e-mail too")
+        companies = tidy_companies(row.get("companies", "")) or None
+        if companies and len(companies) > MAX_COMPANIES:
+            problems.append(f"the companies are longer than {MAX_COMPANIES} characters once written as 'A; B'")
         if problems:
             errors.append(f"Line {line}: " + "; ".join(problems) + ".")
             continue
@@ -181,6 +242,13 @@ def parse_teams_csv(data: bytes | str) -> list[TeamRow]:
             errors.append(f"Line {line}: {name} has project/table '{project}'/{table} here but "
                           f"'{team.project}'/{team.table} on line {team.line}.")
             continue
+        if companies:
+            if team.companies is None:
+                team.companies, team.companies_line = companies, line
+            elif team.companies.casefold() != companies.casefold():
+                errors.append(f"Line {line}: {name} has companies '{companies}' here but "
+                              f"'{team.companies}' on line {team.companies_line}.")
+                continue
         if email:
             if email in emails:
                 errors.append(f"Line {line}: {email} is already listed on line {emails[email]}.")

@@ -417,7 +417,8 @@ def set_badge_withdrawn(judge: Judge, withdrawn: bool) -> None:
 def import_teams(event: Event, rows: list[TeamRow]) -> tuple[int, int]:
     """Apply parsed team rows, all or nothing: new teams are added, existing ones (same name) updated.
 
-    Members are added or renamed by e-mail and never removed by an import. Returns (added, updated).
+    Members are added or renamed by e-mail and never removed by an import; a team's companies are
+    replaced by the file's when it gives some. Returns (added, updated).
     """
     # One query for the teams and one for their members: linear in the rows, whatever the event's size.
     teams = db.session.execute(db.select(Team).where(Team.event_id == event.id)
@@ -459,6 +460,8 @@ def import_teams(event: Event, rows: list[TeamRow]) -> tuple[int, int]:
 
 
 def import_judges(event: Event, rows: list[JudgeRow]) -> tuple[int, int]:
+        if row.companies is not None:  # no company given: the team's list stays as it is
+            team.companies = row.companies
     """Apply parsed judge rows: new e-mails are added, known ones updated. Returns (added, updated)."""
     existing = {j.email: j for j in event.judges}
     added = updated = 0

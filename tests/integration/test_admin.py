@@ -195,6 +195,51 @@ def test_bad_import_changes_nothing_and_names_lines(app, client, admin):
 
 
 def test_import_judges(app, client, admin):
+def test_a_semicolon_file_with_companies_is_imported_as_the_team_form_would_store_it(app, client, admin, runner,
+                                                                                     tmp_path):
+    url = f"/admin/events/{admin['event']}/teams/import"
+    text = ("team;project;table;member;email;companies\r\n"
+            "Drift Busters;Drift, in real time;1;Zed Zee;zed@x.org;Google Cloud | Stripe\r\n"
+            "Brand New;Fresh;30;Amy Adams;amy@x.org;\"Acme; Initech\"\r\n"
+            "Brand New;Fresh;30;Bo Bo;bo@x.org;\r\n")
+    assert "Imported teams: 1 added, 1 updated." in upload(client, url, text)
+    with app.app_context():
+        drift = db.session.get(Team, admin["teams"][0])
+        new = db.session.execute(db.select(Team).where(Team.name == "Brand New")).scalar_one()
+        assert (drift.project, drift.companies) == ("Drift, in real time", "Google Cloud; Stripe")
+        assert (new.table_number, new.companies, [m.email for m in new.members]) == (
+            30, "Acme; Initech", ["amy@x.org", "bo@x.org"])
+        new_id = new.id
+    # The edit form shows them as it would have saved them.
+    assert 'value="Acme; Initech"' in client.get(f"/admin/teams/{new_id}/edit").get_data(as_text=True)
+    # A file without the column (or with empty cells) leaves a team's companies as they are.
+    upload(client, url, "team,project,table\nBrand New,Fresh,30\n")
+    # A bad row anywhere: nothing changes, and the row is named.
+    page = upload(client, url, "team;table;companies\nBrand New;30;Umbrella\nOther;x;\n")
+    assert "Nothing was imported" in page and "Line 3: table &#39;x&#39; is not a whole number" in page
+    with app.app_context():
+        assert db.session.execute(db.select(Team.companies).where(Team.name == "Brand New")).scalar_one() == \
+            "Acme; Initech"
+    # The same from the command line.
+    path = tmp_path / "teams.csv"
+    path.write_text("team\ttable\tcompanies\nBrand New\t30\tUmbrella|Acme\n", encoding="utf-8")
+    result = runner.invoke(args=["import-teams", str(path)])
+    assert result.exit_code == 0 and "0 added, 1 updated" in result.output
+    path.write_text("Team name;Table\nX;1\n", encoding="utf-8")
+    result = runner.invoke(args=["import-teams", str(path)])
+    assert result.exit_code == 1 and "Save the file as CSV (UTF-8) with commas" in result.output
+    assert "missing" not in result.output
+    with app.app_context():
+        assert db.session.execute(db.select(Team.companies).where(Team.name == "Brand New")).scalar_one() == \
+            "Umbrella; Acme"
+
+
+def test_the_teams_template_lists_the_optional_columns_and_reads_back(client, admin):
+    text = client.get("/admin/teams-template.csv").get_data(as_text=True)
+    assert text.splitlines()[0] == "team,project,table,member,email,student_id,present,companies"
+    assert text.splitlines()[1].endswith(",yes,Stripe; Google Cloud")
+
+
     page = upload(client, f"/admin/events/{admin['event']}/judges/import",
                   "name,email,affiliation\nNew Judge,NEW@x.org,Acme\nGrace Hopper,grace.hopper@judges.example.com,Navy\n")
     assert "Imported judges: 1 added, 1 updated." in page

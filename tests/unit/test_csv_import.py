@@ -14,9 +14,9 @@ def errors_of(parse, text):
 
 def test_templates_parse():
     teams = parse_teams_csv(TEAMS_TEMPLATE.encode())
-    assert [(t.name, t.table, [m[1] for m in t.members]) for t in teams] == [
-        ("Drift Busters", 1, ["ada@example.edu", "alan@example.edu"]),
-        ("Pipeline Pilots", 2, ["grace@example.edu"]),
+    assert [(t.name, t.table, [m[1] for m in t.members], t.companies) for t in teams] == [
+        ("Drift Busters", 1, ["ada@example.edu", "alan@example.edu"], "Stripe; Google Cloud"),
+        ("Pipeline Pilots", 2, ["grace@example.edu"], None),
     ]
     assert parse_judges_csv(JUDGES_TEMPLATE) == [
         JudgeRow("Katherine Johnson", "katherine@example.com", "Google Cloud", 2),
@@ -106,3 +106,92 @@ def test_nul_bytes_and_unreadable_headers_are_refused():
 def test_judge_email_length():
     assert errors_of(parse_judges_csv, "name,email\nA," + "a" * 250 + "@x.org\n") == [
         "Line 2: the e-mail is longer than 254 characters."]
+
+
+# --- delimiters: European Excel saves "CSV" with semicolons; some tools with tabs ------------------
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_commas_semicolons_and_tabs_are_read_alike(delimiter):
+    rows = [["team", "project", "table", "member", "email", "companies"],
+            ["Drift Busters", "Drift, in real time", "1", "Ada", "ada@x.org", "Stripe; Google Cloud"],
+            ["Drift Busters", "Drift, in real time", "1", "Alan", "alan@x.org", ""],
+            ["Solo", "p", "2", "", "", ""]]
+    import csv
+    import io
+
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter).writerows(rows)
+    teams = parse_teams_csv(out.getvalue().encode())
+    assert [(t.name, t.project, t.table, [(m.name, m.email, m.line) for m in t.members], t.companies)
+            for t in teams] == [
+        ("Drift Busters", "Drift, in real time", 1, [("Ada", "ada@x.org", 2), ("Alan", "alan@x.org", 3)],
+         "Stripe; Google Cloud"),
+        ("Solo", "p", 2, [], None),
+    ]
+
+
+def test_a_semicolon_file_from_european_excel_reports_its_bad_rows_by_line():
+    text = ("\ufeffTeam;Project;Table;Member;Email\r\n"
+            "A;Projet, version 2;1;Marie Curie;marie@x.org\r\n"
+            "B;p;deux;Pierre;pierre@x.org\r\n"
+            "C;p;3;Paul;pas-un-email\r\n")
+    assert errors_of(parse_teams_csv, text.encode()) == [
+        "Line 3: table 'deux' is not a whole number from 1 to 100000.",
+        "Line 4: 'pas-un-email' is not an e-mail address."]
+
+
+def test_semicolon_judges_and_excel_sep_line():
+    assert parse_judges_csv("name;email;affiliation\nA;A@x.org;Acme, Inc.\n") == [
+        JudgeRow("A", "a@x.org", "Acme, Inc.", 2)]
+    assert parse_judges_csv("sep=;\r\nname;email\r\nB;b@x.org\r\n") == [JudgeRow("B", "b@x.org", "", 3)]
+    assert errors_of(parse_judges_csv, "sep=;\nname;mail\nB;b@x.org\n") == [
+        "Line 2: the header must name the columns name,email,affiliation, separated by semicolons as line 1 says "
+        "(missing: email)."]
+
+
+@pytest.mark.parametrize("header", ["Équipe;Projet;Table;Membre;Courriel", "team name\tproject\ttable no."])
+def test_a_header_that_no_delimiter_reads_says_to_save_with_commas(header):
+    (message,) = errors_of(parse_teams_csv, header + "\nA;p;1;;\n")
+    assert message == (
+        "Line 1: the header must name the columns team,project,table,member,email, separated by commas, semicolons "
+        f"or tabs (it reads '{header}'). Save the file as CSV (UTF-8) with commas between the columns, or copy your "
+        "rows into the downloadable template, and import it again.")
+    assert "missing" not in message
+
+
+def test_a_comma_header_with_a_semicolon_inside_a_name_stays_a_comma_file():
+    (team,) = parse_teams_csv("team,project,table,notes; misc\nA,p;q,1,x\n")
+    assert (team.name, team.project, team.table) == ("A", "p;q", 1)
+
+
+# --- companies ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cell, stored", [
+    ("Google Cloud", "Google Cloud"),
+    ("  Google Cloud ;Stripe;; ", "Google Cloud; Stripe"),
+    ("Google Cloud|Stripe | Acme", "Google Cloud; Stripe; Acme"),
+    ("Google Cloud, Stripe", "Google Cloud; Stripe"),  # as the team form splits them
+    ("", None),
+    (" ; | ", None),
+])
+def test_companies_are_stored_as_the_team_form_writes_them(cell, stored):
+    (team,) = parse_teams_csv(f'team,table,companies\nA,1,"{cell}"\n')
+    assert team.companies == stored
+
+
+def test_companies_on_any_row_of_a_team_and_rows_that_disagree():
+    text = ("team,table,member,email,companies\n"
+            "A,1,Ann,ann@x.org,\n"
+            "A,1,Bob,bob@x.org,Stripe|Acme\n"
+            "A,1,Cy,cy@x.org,stripe; acme\n"
+            "B,2,Di,di@x.org,Stripe\n"
+            "B,2,Ed,ed@x.org,Acme\n")
+    assert errors_of(parse_teams_csv, text) == ["Line 6: B has companies 'Acme' here but 'Stripe' on line 5."]
+    first, _ = parse_teams_csv(text.rsplit("B,2,Ed", 1)[0])
+    assert (first.companies, [m.email for m in first.members]) == ("Stripe; Acme", ["ann@x.org", "bob@x.org", "cy@x.org"])
+
+
+def test_companies_longer_than_the_column_are_refused_by_line():
+    cell = "; ".join(f"Company {i:03d}" for i in range(40))
+    assert errors_of(parse_teams_csv, f"team,table,companies\nA,1,{cell}\n") == [
+        "Line 2: the companies are longer than 300 characters once written as 'A; B'."]
