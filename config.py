@@ -37,11 +37,15 @@ class Config:
     # Shared state of every instance and worker (rate limits, login throttling, revoked sessions,
     # the ranking cache): Redis when set, else the database. Never one process's memory.
     REDIS_URL = os.environ.get("REDIS_URL") or None
-    # Organiser sign-in throttling: failures per account, attempts per client address, and a budget
-    # of password checks for the whole site (each costs ~0.1 s of CPU), all over LOGIN_WINDOW_S.
+    # Organiser sign-in throttling (expo_app/auth/throttle.py): failures per account from one client
+    # and attempts per client over LOGIN_WINDOW_S; failures per account from all clients together over
+    # LOGIN_ACCOUNT_WINDOW_S (loose: a distributed guesser is stopped, the owner is not locked out by
+    # one address); and a budget of password checks a minute for the whole site (~0.1 s of CPU each).
     LOGIN_WINDOW_S = int(os.environ.get("LOGIN_WINDOW_S", "900"))
-    LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
+    LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT", "5"))
     LOGIN_ATTEMPTS_PER_CLIENT = int(os.environ.get("LOGIN_ATTEMPTS_PER_CLIENT", "30"))
+    LOGIN_ACCOUNT_WINDOW_S = int(os.environ.get("LOGIN_ACCOUNT_WINDOW_S", "3600"))
+    LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "100"))
     LOGIN_CHECKS_PER_MINUTE = int(os.environ.get("LOGIN_CHECKS_PER_MINUTE", "60"))
     # The live ranking is refitted at most this often per event, however many organisers poll and
     # however fast sheets arrive (one fit, shared by every worker); the judge home's routing values

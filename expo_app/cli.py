@@ -65,13 +65,18 @@ def init_db():
 def create_admin(email, password):
     """Create an organiser account, or reset its password."""
     from .auth.operations import create_or_reset_admin
+    from .auth.throttle import clear_account
 
     try:
         admin = create_or_reset_admin(email, password)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    address = admin.email
     db.session.commit()
-    click.echo(f"Admin {admin.email} can sign in at {current_app.config['PUBLIC_BASE_URL']}/admin/login")
+    # The sign-in limits' failures for this account are forgotten, from every address (after the
+    # commit, with no transaction open: on SQLite the session would hold the write lock they need).
+    clear_account(address)
+    click.echo(f"Admin {address} can sign in at {current_app.config['PUBLIC_BASE_URL']}/admin/login")
 
 
 @click.command("seed-demo")

@@ -33,19 +33,23 @@ def admin_login():
     if form.validate_on_submit():
         # The throttle's counters are written before the database session starts (on SQLite a
         # POST's session holds the write lock) and after it ends.
-        refused = throttle.refusal(form.email.data)
-        if refused is not None:
-            form.form_errors.append(refused.message)
-            return (render_template("auth/admin_login.html", form=form), refused.status,
-                    {"Retry-After": str(refused.retry_after)})
+        attempt = throttle.admit(form.email.data)
+        if isinstance(attempt, throttle.Refusal):
+            form.form_errors.append(attempt.message)
+            return (render_template("auth/admin_login.html", form=form), attempt.status,
+                    {"Retry-After": str(attempt.retry_after)})
         try:
             admin = throttle.one_check_at_a_time(authenticate_admin, form.email.data, form.password.data)
         except throttle.HashingBusy:
+            attempt.cancel()  # no password was checked: the attempt counts nowhere
             form.form_errors.append("Sign-in is busy right now. Try again in a few seconds.")
             return render_template("auth/admin_login.html", form=form), 503, {"Retry-After": "5"}
+        except Exception:
+            attempt.cancel()  # e.g. the database away (answered 503): no password was checked either
+            raise
         if admin is not None:
             db.session.commit()
-            throttle.clear_failures(form.email.data)
+            attempt.succeeded()
             start_admin_session(admin)
             return redirect(safe_next(form.next.data, url_for("admin.index")))
         db.session.rollback()

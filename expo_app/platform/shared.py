@@ -45,6 +45,14 @@ class RedisState:
         _created, count = pipe.execute()
         return int(count)
 
+    # Only a live counter above zero goes down: an expired key must not come back without its TTL.
+    UNHIT = ("local v = redis.call('get', KEYS[1]) "
+             "if v and tonumber(v) > 0 then return redis.call('decr', KEYS[1]) else return 0 end")
+
+    def unhit(self, key: str) -> None:
+        """Take back one hit (an attempt that was refused after all); the window is unchanged."""
+        self.redis.eval(self.UNHIT, 1, self.prefix + key)
+
     def count(self, key: str) -> int:
         value = self.redis.get(self.prefix + key)
         return int(value) if value is not None else 0
@@ -64,6 +72,13 @@ class RedisState:
 
     def delete(self, key: str) -> None:
         self.redis.delete(self.prefix + key)
+
+    def delete_prefix(self, prefix: str) -> None:
+        """Every key that starts with `prefix` (an admin's action, not a request's: it scans)."""
+        pattern = "".join("\\" + c if c in "*?[]\\" else c for c in self.prefix + prefix) + "*"
+        keys = list(self.redis.scan_iter(match=pattern, count=1000))
+        if keys:
+            self.redis.delete(*keys)
 
     RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
@@ -127,6 +142,12 @@ class DatabaseState:
                     continue
         raise RuntimeError(f"shared counter {key!r} could not be updated")
 
+    def unhit(self, key: str) -> None:
+        t = self.table
+        with self._begin() as conn:
+            conn.execute(update(t).where(t.c.key == key, t.c.expires_at >= _now(), t.c.count > 0)
+                         .values(count=t.c.count - 1))
+
     @contextmanager
     def _read(self):
         from ..extensions import write_intent
@@ -186,6 +207,10 @@ class DatabaseState:
     def delete(self, key: str) -> None:
         with self._begin() as conn:
             conn.execute(delete(self.table).where(self.table.c.key == key))
+
+    def delete_prefix(self, prefix: str) -> None:
+        with self._begin() as conn:
+            conn.execute(delete(self.table).where(self.table.c.key.startswith(prefix, autoescape=True)))
 
     def release(self, key: str, value: bytes) -> None:
         with self._begin() as conn:

@@ -70,6 +70,28 @@ def test_values_and_locks(state, app):
         assert state.get("v") is None
 
 
+def test_a_hit_can_be_taken_back_and_keys_deleted_by_prefix(state, app):
+    """What the sign-in throttle needs: a refused attempt counts nowhere, a password reset clears an
+    account's counters from every client (issue 16)."""
+    with app.app_context():
+        assert [state.hit("u", 60) for _ in range(3)] == [1, 2, 3]
+        state.unhit("u")
+        assert state.count("u") == 2 and 0 < state.ttl("u") <= 60
+        state.unhit("u"), state.unhit("u"), state.unhit("u")
+        assert state.count("u") == 0  # never below zero
+        state.unhit("never-hit")
+        assert state.count("never-hit") == 0 and state.ttl("never-hit") == 0  # not made by taking back
+        assert state.hit("u", 60) == 1
+        for key in ("login:pair:abc:1", "login:pair:abc:2", "login:pair:abd:1", "login:pair:ab%:1", "login:pair:a_c:1"):
+            state.hit(key, 60)
+        state.delete_prefix("login:pair:abc:")
+        state.delete_prefix("login:pair:a_d")  # no wildcards: only keys that start with it as written
+        state.delete_prefix("login:pair:ab%")
+        state.delete_prefix("login:pair:a*")
+        assert [state.count(key) for key in ("login:pair:abc:1", "login:pair:abc:2", "login:pair:abd:1",
+                                             "login:pair:ab%:1", "login:pair:a_c:1")] == [0, 0, 1, 0, 1]
+
+
 def test_two_instances_share_the_state_through_redis(app_config, demo, redis_state):
     """With REDIS_URL, a sign-out on one instance ends the session on the other."""
     from expo_app import create_app

@@ -21,14 +21,28 @@ def _login(client, email=ADMIN_EMAIL, password=ADMIN_PASSWORD, **headers):
 
 # --- throttling --------------------------------------------------------------------------------------
 
-def test_an_account_is_locked_after_five_failures_even_for_the_right_password(app, client, demo):
+def _counts(app, email=ADMIN_EMAIL, address="127.0.0.1") -> dict:
+    """The throttle's counters for this e-mail and address, as every instance sees them."""
+    from expo_app.auth import throttle
+    from expo_app.platform.shared import hashed, shared
+
+    account, client = throttle._account(email), hashed(throttle.client_address(address))
+    with app.app_context():
+        state = shared()
+        return {"pair": state.count(throttle._account_client_key(account, client)),
+                "account": state.count(throttle._account_key(account)),
+                "client": state.count(throttle._client_key(client)), "checks": state.count(throttle.CHECKS_KEY)}
+
+
+def test_an_account_is_locked_for_that_address_after_five_failures_even_for_the_right_password(app, client, demo):
     for _ in range(5):
         answer = _login(client, password="wrong password")
         assert answer.status_code == 200
         assert "do not match an organiser account" in answer.get_data(as_text=True)
     answer = _login(client)
     assert answer.status_code == 429
-    assert "Too many failed sign-ins for this e-mail. Try again in 15 minutes" in answer.get_data(as_text=True)
+    assert ("Too many failed sign-ins for this e-mail from this network. Try again in 15 minutes, or ask another "
+            "organiser to reset the password (expo create-admin).") in answer.get_data(as_text=True)
     assert 0 < int(answer.headers["Retry-After"]) <= 900
     # Another account from the same address is not locked by it.
     with app.app_context():
@@ -64,6 +78,122 @@ def test_one_address_is_throttled_after_thirty_attempts(app, client, demo):
     # Another address is not.
     other = _from(app, "10.1.2.3")
     assert _login(other).status_code == 302
+
+
+def test_one_address_cannot_lock_the_owner_out(app, demo):
+    """Six wrong passwords from one address locked the account for everyone for 15 minutes, and the
+    requests refused after that still counted against it (issue 16)."""
+    attacker = _from(app, "198.51.100.7")
+    statuses = [_login(attacker, password=f"guess {i}").status_code for i in range(40)]
+    assert statuses == [200] * 5 + [429] * 35
+    # Only the five that reached the password check count, anywhere.
+    assert _counts(app, address="198.51.100.7") == {"pair": 5, "account": 5, "client": 5, "checks": 5}
+    owner = _from(app, "203.0.113.5")
+    assert _login(owner).status_code == 302
+    assert owner.get("/admin/events").status_code == 200
+    assert _counts(app, address="203.0.113.5") == {"pair": 0, "account": 5, "client": 1, "checks": 6}
+
+
+def test_attempts_refused_by_the_client_limit_count_against_no_account(app, demo):
+    app.config["LOGIN_ATTEMPTS_PER_CLIENT"] = 3
+    flood = _from(app, "198.51.100.8")
+    for i in range(3):
+        assert _login(flood, f"user{i}@example.org", "guess").status_code == 200
+    for _ in range(10):
+        answer = _login(flood, password="guess")
+        assert answer.status_code == 429 and "from this network" in answer.get_data(as_text=True)
+    assert _counts(app, address="198.51.100.8") == {"pair": 0, "account": 0, "client": 3, "checks": 3}
+    # The account was never tried: its five failures per address are all there from elsewhere.
+    app.config["LOGIN_ATTEMPTS_PER_CLIENT"] = 30
+    other = _from(app, "198.51.100.9")
+    assert [_login(other, password="wrong").status_code for _ in range(6)] == [200] * 5 + [429]
+
+
+def test_guessing_spread_over_many_addresses_is_stopped_per_account(app, runner, demo):
+    """The loose limit across every address (100 failures an hour by default; 12 here)."""
+    app.config["LOGIN_FAILURES_PER_ACCOUNT"] = 12
+    statuses = [_login(_from(app, f"10.9.{i}.1"), password="guess").status_code for i in range(12)]
+    assert statuses == [200] * 12
+    answer = _login(_from(app, "10.9.99.1"))  # even the right password, from a new address
+    assert answer.status_code == 429
+    assert ("Too many failed sign-ins for this e-mail. Try again in 60 minutes, or ask another organiser "
+            "to reset the password (expo create-admin).") in answer.get_data(as_text=True)
+    assert 900 < int(answer.headers["Retry-After"]) <= 3600
+    assert _counts(app, address="10.9.99.1") == {"pair": 0, "account": 12, "client": 0, "checks": 12}
+    # Other accounts are not affected.
+    with app.app_context():
+        from expo_app.auth.operations import create_or_reset_admin
+
+        create_or_reset_admin("second@example.org", "another long password")
+        db.session.commit()
+    assert _login(_from(app, "10.9.99.1"), "second@example.org", "another long password").status_code == 302
+
+
+def test_a_password_reset_clears_the_accounts_counters(app, runner, demo):
+    """The lockout message recommends `expo create-admin`: it must end the lockout, from every address."""
+    app.config["LOGIN_FAILURES_PER_ACCOUNT"] = 8
+    first, second = _from(app, "192.0.2.10"), _from(app, "192.0.2.20")
+    assert [_login(first, password="guess").status_code for _ in range(6)] == [200] * 5 + [429]
+    assert [_login(second, password="guess").status_code for _ in range(4)] == [200] * 3 + [429]  # 8 in all
+    assert _login(_from(app, "192.0.2.30")).status_code == 429
+    # Another account's counters stay.
+    assert [_login(first, "other@example.org", "guess").status_code for _ in range(2)] == [200, 200]
+    result = runner.invoke(args=["create-admin", ADMIN_EMAIL.upper(), "--password", "a new long password"])
+    assert result.exit_code == 0, result.output
+    for address in ("192.0.2.10", "192.0.2.20"):
+        assert _counts(app, address=address)["pair"] == 0
+    assert _counts(app)["account"] == 0
+    assert _counts(app, "other@example.org", "192.0.2.10")["pair"] == 2
+    assert _counts(app, "other@example.org")["account"] == 2
+    assert _login(first, password="a new long password").status_code == 302
+    assert _login(second, password="a new long password").status_code == 302
+
+
+def test_a_success_takes_back_only_its_own_attempt(app, demo):
+    for address, failures in (("192.0.2.41", 3), ("192.0.2.42", 2)):
+        browser = _from(app, address)
+        for _ in range(failures):
+            _login(browser, password="guess")
+    owner = _from(app, "192.0.2.41")
+    assert _login(owner).status_code == 302
+    # This address's failures are forgotten; the account's count from every address is not reset by
+    # the owner's success (an attacker elsewhere does not get a fresh allowance).
+    assert _counts(app, address="192.0.2.41") == {"pair": 0, "account": 5, "client": 4, "checks": 6}
+    assert _counts(app, address="192.0.2.42")["pair"] == 2
+
+
+def test_an_attempt_never_checked_counts_nowhere(app, client, demo, monkeypatch):
+    """The process's one password check was busy: 503, and the attempt is taken back."""
+    from expo_app.auth import throttle
+
+    def busy(*args, **kwargs):
+        raise throttle.HashingBusy
+
+    monkeypatch.setattr(throttle, "one_check_at_a_time", busy)
+    for _ in range(8):
+        answer = _login(client, password="guess")
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+    assert _counts(app) == {"pair": 0, "account": 0, "client": 0, "checks": 0}
+
+
+@pytest.mark.parametrize("address, client", [
+    ("192.0.2.1", "192.0.2.1"),
+    ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+    ("::ffff:192.0.2.9", "192.0.2.9"),
+    ("not an address", "not an address"),
+    (None, "unknown"),
+])
+def test_an_ipv6_client_is_its_64(address, client):
+    from expo_app.auth.throttle import client_address
+
+    assert client_address(address) == client
+
+
+def test_hopping_addresses_within_one_ipv6_64_is_one_client(app, demo):
+    statuses = [_login(_from(app, f"2001:db8:5:6::{i + 1:x}"), password="guess").status_code for i in range(7)]
+    assert statuses == [200] * 5 + [429] * 2
+    assert _login(_from(app, "2001:db8:5:7::1")).status_code == 302  # the next /64 is another client
 
 
 def test_a_login_flood_is_answered_busy_without_hashing(app, client, demo, monkeypatch):
