@@ -66,6 +66,9 @@ def create_app(config=None) -> Flask:
     from .cli import register_commands
 
     register_commands(app)
+    from .auth.operations import prepare_dummy_hash
+
+    prepare_dummy_hash(app)  # before the first request: the first unknown e-mail must not cost two hashes
     return app
 
 

@@ -2,9 +2,13 @@
 unless --event names another (by id or by exact name)."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import secrets
+import stat
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -40,9 +44,53 @@ output_option = click.option("-o", "--output", "--out", "output", type=click.Pat
                              help="Write to this file instead of standard output.")
 
 
+def write_private(path: str | os.PathLike, content: str | bytes) -> None:
+    """Write a file only its owner can read or write (0600, like the SQLite database): the files the
+    commands write hold sign-in links, private notes, student ids or grades.
+
+    The contents go into a new file in the same folder, created 0600, which is then renamed over the
+    target: an existing file's wider permissions never apply to them, and whoever had the old file open
+    cannot read them. A symbolic link, or something that is not a regular file (a pipe, /dev/stdout), is
+    written through instead, as is a file whose folder cannot take a new one: a regular file is then
+    narrowed to 0600 before anything is written into it. Text is written as UTF-8, line ends as given.
+    """
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    target = Path(path)
+    try:
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            _write_through(target, data)
+            return
+        try:
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        except PermissionError:
+            if not target.is_file():
+                raise
+            _write_through(target, data)
+            return
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                os.fchmod(stream.fileno(), 0o600)
+                stream.write(data)
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError as exc:
+        raise click.ClickException(f"Could not write {path}: {exc.strerror or exc}.") from None
+
+
+def _write_through(target: Path, data: bytes) -> None:
+    """Open the target itself (emptied, or created 0600); a regular file is made 0600 before it is written."""
+    with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as stream:
+        if stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            os.fchmod(stream.fileno(), 0o600)
+        stream.write(data)
+
+
 def _emit(text: str, output: str | None) -> None:
     if output:
-        Path(output).write_text(text, encoding="utf-8", newline="")
+        write_private(output, text)
         click.echo(f"Wrote {output}", err=True)
     else:
         sys.stdout.write(text)
@@ -94,9 +142,7 @@ def seed_demo(with_scores):
     db.session.commit()
     # Kept (owner-only) in the instance folder so `make run` can print the demo login again; one
     # file per database, so seeding another database never replaces the development one's.
-    creds = _demo_credentials_file()
-    creds.touch(mode=0o600)
-    creds.write_text(f"{DEMO_ADMIN_EMAIL}\n{password}\n")
+    write_private(_demo_credentials_file(), f"{DEMO_ADMIN_EMAIL}\n{password}\n")
     click.echo(f"Seeded {event.name}: {len(event.teams)} teams, {len(event.judges)} judges"
                + (", with scores." if with_scores else "."))
 
@@ -298,7 +344,7 @@ def print_documents(kind, out, judge_selector, fresh, event_selector):
     finished_at, kept_pages = (kept.finished_at, kept.pages_total) if fresh_pdf else (None, 0)
     db.session.commit()  # keeps the certificates this issued; no transaction while pages are laid out
     if fresh_pdf is not None:
-        Path(out).write_bytes(fresh_pdf)
+        write_private(out, fresh_pdf)
         click.echo(f"Wrote {out}: {kept_pages} pages, unchanged since {finished_at:%Y-%m-%d %H:%M} UTC "
                    "(--fresh renders again).")
         return
@@ -308,7 +354,7 @@ def print_documents(kind, out, judge_selector, fresh, event_selector):
             bar.update(done - bar.pos)
 
         result = render_batch(batch, progress)
-    Path(out).write_bytes(result.pdf)
+    write_private(out, result.pdf)
     if batch.kind.cacheable:
         keep_pdf(event_id, batch, result, "cli: expo print")
         db.session.commit()
@@ -345,9 +391,10 @@ def export_event(file, event_selector):
     from .portability import dumps, export_event as build
 
     event = _event(event_selector)
-    Path(file).write_text(dumps(build(event)), encoding="utf-8")
-    click.echo(f"Wrote {event.name} to {file}. Judge sign-in links, team feedback links and certificate codes are "
-               "not in the file: importing it issues new ones.")
+    write_private(file, dumps(build(event)))
+    click.echo(f"Wrote {event.name} to {file}. It holds no sign-in link, feedback link or certificate code, but "
+               "it does hold private notes and student ids: keep it private. Imported where SECRET_KEY is the same, "
+               "every printed badge, feedback slip and certificate keeps working for the same person.")
 
 
 @click.command("import-event")
@@ -363,14 +410,20 @@ def import_event(file):
         except UnicodeDecodeError:
             raise EventFileError("The file is not UTF-8 text, so it is not an event file made by "
                                  "`expo export-event`.") from None
-        event = restore(read_event_file(text))
+        data = read_event_file(text)
+        event = restore(data)
     except EventFileError as exc:
         db.session.rollback()
         raise click.ClickException(f"Nothing was imported from {file}: {exc}") from None
     db.session.commit()
-    click.echo(f"Imported {event.name} (id {event.id}): {len(event.teams)} teams, {len(event.judges)} judges. "
-               "Judge badges, team feedback links and certificate codes are new: print the badges and slips again. "
-               "The teams' table QR codes are unchanged.")
+    if data["schema"] >= 11:
+        paper = ("Printed badges, feedback slips and certificates keep working for the same people, provided this "
+                 "server's SECRET_KEY is the one they were printed under. The teams' table QR codes are unchanged.")
+    else:
+        paper = ("The file is from before printed identities were exported: judge badges, team feedback links and "
+                 "certificate codes are new, so print the badges and slips again. The teams' table QR codes are "
+                 "unchanged.")
+    click.echo(f"Imported {event.name} (id {event.id}): {len(event.teams)} teams, {len(event.judges)} judges. {paper}")
 
 
 @click.command("assign")

@@ -4,8 +4,12 @@ The file holds the whole event: settings, rubric, teams and members, judges, sco
 audit log, the organisers' actions (the rest of the audit log), awards, the finalised snapshot and the issued certificates. Database ids are not in it:
 every row gets a key from its place in a fixed order (teams by table, judges by e-mail, ...), so
 exporting from SQLite, importing into PostgreSQL and exporting again gives the same file. Secrets are
-not in it either: judge badges, team feedback links and certificate codes are HMACs of the new rows'
-ids, so importing issues new ones (the team QR codes on the tables are kept: they are not secrets).
+not in it either. What printed paper names is: the team QR codes, and the uids (with badge and slip
+versions) that judge badges, team feedback links and certificate codes are HMACs of, so with the
+same SECRET_KEY every badge, slip and certificate printed before a move works for the same person
+after it (a uid alone is no link: the MAC needs the secret). Rows made before uids existed also
+carry the row id their old paper names (legacy_id). Importing a file whose uids, legacy ids or
+team codes are already in the database (the same file twice, say) is refused with nothing written.
 Left out on purpose: the log of judges' sign-ins (phones and addresses, not results), the phones'
 submission keys (they only guard against replays during the event) and kept PDFs (made again). An import checks the file first and runs in one transaction: it all goes
 in, or nothing does, with a message that says why.
@@ -13,6 +17,7 @@ in, or nothing does, with a message that says why.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -25,10 +30,15 @@ from .models import (ADMIN_ACTION_AREAS, AdminAction, Assignment, Award, AwardCa
                      TeamMember)
 
 FORMAT = "expo-judge-event"
-# The migration the file's shape matches (migrations/versions/0010_...: the organisers' actions). Files of
-# schema 8 (before it) import with no organiser actions.
-SCHEMA = 10
+# The file's shape. 10: the organisers' actions (migration 0010; files of schema 8 import with none). 11: uids,
+# legacy ids and badge/slip versions (migration 0011), so printed paper survives a move, and set-aside sheets
+# and whether known-conflict judges may score (0012); older files import with new uids and every sheet counted.
+SCHEMA = 11
 OLDEST_SCHEMA = 6  # schema 6 files (before the assignment plan) still import: the plan is empty
+
+
+_UID = re.compile(r"[a-z][a-z2-9]{15}")  # expo_app.models.new_uid
+_CERTIFICATE_UID = re.compile(r"[A-Z][2-9A-HJ-NP-Z]{9}")  # expo_app.models.new_certificate_uid
 
 
 class EventFileError(OperationError):
@@ -72,8 +82,8 @@ def export_event(event: Event) -> dict[str, Any]:
                                      c.issue, c.recipient, c.issued_at))
     return {
         "format": FORMAT, "schema": SCHEMA,
-        "note": "Judge sign-in links, team feedback links and certificate codes are not in this file: "
-                "importing it issues new ones.",
+        "note": "Judge sign-in links, team feedback links and certificate codes are not in this file. "
+                "Imported with the same SECRET_KEY, those already printed keep working for the same people.",
         "event": {
             "name": event.name, "held_on": event.held_on.isoformat() if event.held_on else None, "venue": event.venue,
             "scoring_state": event.scoring_state, "judges_per_team": event.judges_per_team,
@@ -82,20 +92,22 @@ def export_event(event: Event) -> dict[str, Any]:
             "feedback_released_at": _dt(event.feedback_released_at), "feedback_named": event.feedback_named,
             "awards_finalised_at": _dt(event.awards_finalised_at), "created_at": _dt(event.created_at),
             "tables_per_row": event.tables_per_row, "planned_at": _dt(event.planned_at), "plan_seed": event.plan_seed,
-            "live_routing": event.live_routing,
+            "live_routing": event.live_routing, "conflicted_may_score": event.conflicted_may_score,
         },
         "criteria": [{"key": criterion_key[c.id], "name": c.name, "description": c.description, "weight": c.weight,
                       "scale_min": c.scale_min, "scale_max": c.scale_max, "position": c.position,
                       "levels": [{"low": lv.low, "high": lv.high, "text": lv.text} for lv in c.levels]}
                      for c in criteria],
         "teams": [{"key": team_key[t.id], "name": t.name, "project": t.project, "table_number": t.table_number,
-                   "code": t.code, "feedback_revoked_at": _dt(t.feedback_revoked_at),
+                   "code": t.code, "uid": t.uid, "legacy_id": t.legacy_id, "feedback_version": t.feedback_version,
+                   "feedback_revoked_at": _dt(t.feedback_revoked_at),
                    "created_at": _dt(t.created_at), "companies": t.companies, "pos_x": t.pos_x, "pos_y": t.pos_y,
                    "absent_cleared_at": _dt(t.absent_cleared_at),
                    "members": [{"key": member_key[m.id], "name": m.name, "email": m.email, "student_id": m.student_id,
                                 "present": m.present} for m in t.members]}
                   for t in teams],
         "judges": [{"key": judge_key[j.id], "name": j.name, "email": j.email, "affiliation": j.affiliation,
+                    "uid": j.uid, "legacy_id": j.legacy_id, "token_version": j.token_version,
                     "revoked_at": _dt(j.revoked_at), "last_seen_at": _dt(j.last_seen_at),
                     "created_at": _dt(j.created_at), "available": j.available} for j in judges],
         "conflicts": sorted([judge_key[c.judge_id], team_key[c.team_id]] for c in conflicts),
@@ -106,7 +118,8 @@ def export_event(event: Event) -> dict[str, Any]:
                     "comment": s.comment, "private_note": s.private_note, "absent": s.absent, "conflict": s.conflict,
                     "revision": s.revision, "client_edited_at": _dt(s.client_edited_at),
                     "comment_hidden_at": _dt(s.comment_hidden_at),
-                    "comment_hidden_reason": s.comment_hidden_reason, "created_at": _dt(s.created_at),
+                    "comment_hidden_reason": s.comment_hidden_reason, "set_aside_at": _dt(s.set_aside_at),
+                    "set_aside_reason": s.set_aside_reason, "set_aside_by": s.set_aside_by, "created_at": _dt(s.created_at),
                     "updated_at": _dt(s.updated_at)} for s in scores],
         "audit": [{"score": score_key[a.score_id], "actor": a.actor, "action": a.action, "changed_at": _dt(a.changed_at),
                    "old": a.old, "new": a.new} for a in audit],
@@ -123,7 +136,8 @@ def export_event(event: Event) -> dict[str, Any]:
             "method": snapshot.method, "seed": snapshot.seed, "created_by": snapshot.created_by,
             "created_at": _dt(snapshot.created_at), "data": _map_snapshot(snapshot.data, team_key, judge_key, member_key)},
         "certificates": [{
-            "kind": c.kind, "subject": _map_subject(c.subject, category_key), "member": member_key.get(c.member_id),
+            "kind": c.kind, "uid": c.uid, "legacy_id": c.legacy_id,
+            "subject": _map_subject(c.subject, category_key), "member": member_key.get(c.member_id),
             "issue": c.issue, "recipient": c.recipient, "team_name": c.team_name, "project": c.project,
             "award": c.award, "issued_at": _dt(c.issued_at), "revoked_at": _dt(c.revoked_at),
             "revoked_reason": c.revoked_reason, "revoked_by": c.revoked_by} for c in certificates],
@@ -151,15 +165,29 @@ def _map_snapshot(data: dict, teams: dict, judges: dict, members: dict) -> dict:
 
 
 def read_event_file(text: str) -> dict:
-    """The parsed file, or EventFileError saying why it cannot be imported."""
+    """The parsed file, or EventFileError saying why it cannot be imported.
+
+    Everything is checked here, before anything is written: JSON with finite numbers only (NaN and
+    Infinity are refused), nesting at most event_schema.MAX_DEPTH deep, the format and schema number,
+    values a database column can hold, and the whole file against the schema in event_schema, each
+    problem named by its place ("teams[3].table_number: expected a whole number, got true").
+    """
+    from .event_schema import MAX_DEPTH, EventSchemaError, loads, validate
+
     try:
-        data = json.loads(text)
+        data = loads(text)
+    except RecursionError:
+        raise EventFileError(f"The file is damaged: it is nested far too deeply (an event file needs fewer than "
+                             f"{MAX_DEPTH} levels).") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise EventFileError(f"The file is not JSON: {exc}.") from None
+    except ValueError:  # an integer of thousands of digits (Python refuses to convert it)
+        raise EventFileError("The file is damaged: a number in it has thousands of digits, too large for any id, "
+                             "count or table number.") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise EventFileError("This is not an Expo Judge event file (made by `expo export-event`).")
     schema = data.get("schema")
-    if not isinstance(schema, int):
+    if isinstance(schema, bool) or not isinstance(schema, int):
         raise EventFileError("The file does not say which version made it (no schema number).")
     if schema > SCHEMA:
         raise EventFileError(f"The file was exported by a newer Expo Judge (schema {schema}; this one reads up to "
@@ -168,27 +196,37 @@ def read_event_file(text: str) -> dict:
         raise EventFileError(f"The file is from schema {schema}; this version reads schema {OLDEST_SCHEMA} to "
                              f"{SCHEMA} files only.")
     _check_values(data)
+    try:
+        validate(data)
+    except EventSchemaError as exc:
+        shown = exc.problems[:5]
+        more = len(exc.problems) - len(shown)
+        raise EventFileError("The file is incomplete or damaged: " + "; ".join(shown)
+                             + (f"; and {more} more problem{'s' if more != 1 else ''}" if more else "") + ".") from None
     return data
 
 
-def _check_values(value, path: str = "the file") -> None:
-    """No value a database column cannot hold: integers beyond 32 bits, NUL characters."""
+def _check_values(value, path: tuple = ()) -> None:
+    """No value a database column cannot hold: integers beyond 32 bits, NUL characters. Walked with a
+    stack, never recursion, so any nesting json.loads returned is safe here."""
+    from .event_schema import where
+
     stack = [(value, path)]
     while stack:
-        item, where = stack.pop()
+        item, at = stack.pop()
         if isinstance(item, bool):
             continue
         if isinstance(item, int) and not -(2**31) <= item < 2**31:
-            raise EventFileError(f"The file is damaged: the number {str(item)[:20]} in {where} is too large "
+            raise EventFileError(f"The file is damaged: the number {str(item)[:20]} in {where(at)} is too large "
                                  "for any id, count or table number.")
         if isinstance(item, str) and "\x00" in item:
-            raise EventFileError(f"The file is damaged: {where} contains a NUL character.")
+            raise EventFileError(f"The file is damaged: {where(at)} contains a NUL character.")
         if isinstance(item, dict):
-            stack.extend((v, f"{where} › {k}") for k, v in item.items())
             if any("\x00" in str(k) for k in item):
-                raise EventFileError(f"The file is damaged: a name in {where} contains a NUL character.")
+                raise EventFileError(f"The file is damaged: a name in {where(at)} contains a NUL character.")
+            stack.extend((v, at + (k,)) for k, v in item.items())
         elif isinstance(item, list):
-            stack.extend((v, where) for v in item)
+            stack.extend((v, at + (i,)) for i, v in enumerate(item))
 
 
 def import_event(data: dict) -> Event:
@@ -243,16 +281,40 @@ def _check(data: dict) -> None:
         for field, limit in limits.items():
             if len(t[field]) > limit:
                 problems.append(f"team {t['name'][:40]!r}: {field} longer than {limit} characters")
+    for rows, noun, pattern in ((data["teams"], "team", _UID), (data["judges"], "judge", _UID),
+                                (data["certificates"], "certificate", _CERTIFICATE_UID)):
+        bad = [row["uid"] for row in rows if row.get("uid") is not None
+               and not (isinstance(row["uid"], str) and pattern.fullmatch(row["uid"]))]
+        if bad:
+            problems.append(f"a {noun} has the malformed uid {str(bad[0])[:40]!r}")
     if problems:
         raise EventFileError("The file cannot be imported: " + "; ".join(problems) + ".")
 
 
-def _import(data: dict) -> Event:
-    e = data["event"]
+def _refuse_clashes(data: dict) -> None:
+    """Refuse a file whose printed identities are already here: the same file twice, or an event that
+    is in this database already. Two rows must never answer to the same paper."""
     clash = db.session.execute(db.select(Team.code).where(Team.code.in_([t["code"] for t in data["teams"]]))).scalars().first()
     if clash:
         raise EventFileError(f"A team with QR code {clash} is already in this database: the event seems to be here "
                              "already. Import into a database that does not hold it.")
+    for model, rows, noun in ((Team, data["teams"], "team"), (Judge, data["judges"], "judge"),
+                              (Certificate, data["certificates"], "certificate")):
+        for column, field in ((model.uid, "uid"), (model.legacy_id, "legacy_id")):
+            values = [row[field] for row in rows if row.get(field) is not None]
+            if len(set(values)) != len(values):
+                raise EventFileError(f"The file is damaged: two {noun}s have the same {field}.")
+            found = db.session.execute(db.select(column).where(column.in_(values))).scalars().first() if values else None
+            if found is not None:
+                what = "printed identity" if field == "uid" else "old printed id"
+                raise EventFileError(
+                    f"A {noun} with the {what} {found} is already in this database: the event seems to be here "
+                    "already (or the file was imported before). Nothing was imported.")
+
+
+def _import(data: dict) -> Event:
+    e = data["event"]
+    _refuse_clashes(data)
     event = Event(name=e["name"], held_on=date.fromisoformat(e["held_on"]) if e["held_on"] else None, venue=e["venue"],
                   scoring_state=e["scoring_state"], judges_per_team=e["judges_per_team"], paper_size=e["paper_size"],
                   instructor_name=e["instructor_name"], instructor_title=e["instructor_title"],
@@ -261,6 +323,7 @@ def _import(data: dict) -> Event:
                   created_at=_read_dt(e["created_at"]), tables_per_row=e.get("tables_per_row"),
                   planned_at=_read_dt(e.get("planned_at")), plan_seed=e.get("plan_seed"),
                   live_routing=bool(e.get("live_routing", False)),
+                  conflicted_may_score=bool(e.get("conflicted_may_score", False)),
                   is_current=db.session.execute(db.select(Event.id).where(Event.is_current.is_(True))).first() is None)
     db.session.add(event)
     criteria = {}
@@ -273,6 +336,7 @@ def _import(data: dict) -> Event:
     for t in data["teams"]:
         team = teams[t["key"]] = Team(event=event, name=t["name"], project=t["project"], table_number=t["table_number"],
                                       code=t["code"], created_at=_read_dt(t["created_at"]),
+                                      **_identity(t, "feedback_version"),
                                       feedback_revoked_at=_read_dt(t["feedback_revoked_at"]),
                                       companies=t.get("companies", ""), pos_x=t.get("pos_x"), pos_y=t.get("pos_y"),
                                       absent_cleared_at=_read_dt(t.get("absent_cleared_at")))
@@ -283,7 +347,8 @@ def _import(data: dict) -> Event:
     for j in data["judges"]:
         judges[j["key"]] = Judge(event=event, name=j["name"], email=j["email"], affiliation=j["affiliation"],
                                  last_seen_at=_read_dt(j["last_seen_at"]), created_at=_read_dt(j["created_at"]),
-                                 revoked_at=_read_dt(j["revoked_at"]), available=j.get("available", True))
+                                 revoked_at=_read_dt(j["revoked_at"]), available=j.get("available", True),
+                                 **_identity(j, "token_version"))
     db.session.add_all([*criteria.values(), *teams.values(), *judges.values()])
     db.session.flush()
     for judge_key_, team_key_ in data.get("conflicts", []):
@@ -297,6 +362,8 @@ def _import(data: dict) -> Event:
             absent=s["absent"], conflict=s["conflict"], revision=s["revision"],
             client_edited_at=_read_dt(s["client_edited_at"]),
             comment_hidden_at=_read_dt(s["comment_hidden_at"]), comment_hidden_reason=s["comment_hidden_reason"],
+            set_aside_at=_read_dt(s.get("set_aside_at")), set_aside_reason=s.get("set_aside_reason", ""),
+            set_aside_by=s.get("set_aside_by", ""),
             created_at=_read_dt(s["created_at"]), updated_at=_read_dt(s["updated_at"]),
             values=[ScoreValue(criterion=criteria[key], value=value) for key, value in s["values"].items()])
     db.session.add_all(scores.values())
@@ -334,11 +401,25 @@ def _import(data: dict) -> Event:
             subject = f"award:{categories[subject[6:]].id}"
         db.session.add(Certificate(
             event=event, kind=c["kind"], subject=subject, member=members.get(c["member"]), issue=c["issue"],
+            **_identity(c),
             recipient=c["recipient"], team_name=c["team_name"], project=c["project"], award=c["award"],
             issued_at=_read_dt(c["issued_at"]), revoked_at=_read_dt(c["revoked_at"]),
             revoked_reason=c["revoked_reason"], revoked_by=c["revoked_by"]))
     db.session.flush()
     return event
+
+
+def _identity(row: dict, version_field: str | None = None) -> dict:
+    """A row's printed identity from the file; files before schema 11 have none, so the new rows get
+    new uids (paper printed from the old database then names nothing here, never another row)."""
+    values = {}
+    if row.get("uid"):
+        values["uid"] = row["uid"]
+    if row.get("legacy_id") is not None:
+        values["legacy_id"] = row["legacy_id"]
+    if version_field and row.get(version_field) is not None:
+        values[version_field] = row[version_field]
+    return values
 
 
 def dumps(data: dict) -> str:

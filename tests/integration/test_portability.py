@@ -66,7 +66,7 @@ def other_database(backend, tmp_path, request):
 def test_an_event_round_trips_between_sqlite_and_postgresql_unchanged(app, full_event, other_database, runner, tmp_path):
     path = tmp_path / "event.json"
     result = runner.invoke(args=["export-event", str(path)])
-    assert result.exit_code == 0 and "importing it issues new ones" in result.output
+    assert result.exit_code == 0 and "keeps working for the same person" in result.output
     first = path.read_text(encoding="utf-8")
     data = json.loads(first)
     assert data["schema"] == SCHEMA and len(data["teams"]) == 12 and len(data["scores"]) == 20
@@ -87,7 +87,7 @@ def test_an_event_round_trips_between_sqlite_and_postgresql_unchanged(app, full_
     try:
         imported = target.test_cli_runner().invoke(args=["import-event", str(path)])
         assert imported.exit_code == 0, imported.output
-        assert "Judge badges, team feedback links and certificate codes are new" in imported.output
+        assert "Printed badges, feedback slips and certificates keep working for the same people" in imported.output
         again = tmp_path / "again.json"
         assert target.test_cli_runner().invoke(args=["export-event", "--event", "1", str(again)]).exit_code == 0
         assert again.read_text(encoding="utf-8") == first
@@ -106,10 +106,22 @@ def test_an_event_round_trips_between_sqlite_and_postgresql_unchanged(app, full_
             db.engine.dispose()
 
 
+def _without_identities(data: dict) -> dict:
+    """The file as if exported before printed identities (schema 10): importing it next to the event it
+    came from clashes on nothing but the team codes (which callers change)."""
+    data = json.loads(json.dumps(data))
+    for rows in (data["teams"], data["judges"], data["certificates"]):
+        for row in rows:
+            row.pop("uid", None)
+            row.pop("legacy_id", None)
+    return data
+
+
 def test_a_newer_damaged_or_foreign_file_is_refused_and_nothing_is_imported(app, full_event, runner, tmp_path):
     with app.app_context():
         data = export_event(db.session.get(Event, full_event["event"]))
         events = db.session.execute(db.select(db.func.count(Event.id))).scalar()
+    data = _without_identities(data)  # so that only the damage is refused, not a clash with the event that is here
     cases = {
         "newer.json": (dumps({**data, "schema": SCHEMA + 2}), f"newer Expo Judge (schema {SCHEMA + 2}"),
         "foreign.json": ('{"hello": "world"}', "not an Expo Judge event file"),
@@ -187,7 +199,7 @@ def test_an_imported_event_is_current_in_an_empty_database(app, full_event, tmp_
 ])
 def test_a_file_that_breaks_a_rule_is_refused_with_the_reason(app, full_event, runner, tmp_path, change, message):
     with app.app_context():
-        data = export_event(db.session.get(Event, full_event["event"]))
+        data = _without_identities(export_event(db.session.get(Event, full_event["event"])))
         db.session.execute(db.update(Team).values(code=Team.code + "9"))  # so the codes do not clash
         db.session.commit()
         events = db.session.execute(db.select(db.func.count(Event.id))).scalar()
@@ -198,3 +210,81 @@ def test_a_file_that_breaks_a_rule_is_refused_with_the_reason(app, full_event, r
     assert "Traceback" not in result.output
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(Event.id))).scalar() == events
+
+
+def test_printed_paper_keeps_working_for_the_same_people_across_a_round_trip(app, full_event, other_database, tmp_path):
+    """SQLite → PostgreSQL → SQLite (or PostgreSQL → SQLite → SQLite), each target already holding another
+    event, so row ids differ at every hop: every badge, feedback slip and certificate code printed at the
+    start, including old paper that names row ids (legacy ids), resolves to the same person after each
+    move, and none to anyone else."""
+    from expo_app.admin.operations import create_event, save_judge, save_team
+    from expo_app.auth.operations import judge_token
+    from expo_app.auth.tokens import JUDGE_SIGN_IN, TEAM_FEEDBACK, make_legacy_token, read_judge_token
+    from expo_app.documents.certificates import certificate_code, find_certificate
+    from expo_app.documents.codes import make_legacy_certificate_code
+    from expo_app.links import feedback_token
+    from expo_app.models import Certificate, find_by_identity
+    from expo_app.portability import import_event, read_event_file
+    from expo_app.public.operations import resolve_feedback_link
+
+    key = app.config["SECRET_KEY"]
+    with app.app_context():
+        event = db.session.get(Event, full_event["event"])
+        certificates = db.session.execute(db.select(Certificate).order_by(Certificate.id)).scalars().all()
+        for n, row in enumerate([*event.judges, *event.teams, *certificates]):
+            if n % 2:
+                row.legacy_id = 7000 + n  # as the migration left rows that existed before uids
+        db.session.commit()
+        badges = [(judge_token(j), j.email) for j in event.judges]
+        badges += [(make_legacy_token(key, JUDGE_SIGN_IN, j.legacy_id, j.token_version), j.email)
+                   for j in event.judges if j.legacy_id]
+        slips = [(feedback_token(t), t.name) for t in event.teams]
+        slips += [(make_legacy_token(key, TEAM_FEEDBACK, t.legacy_id, t.feedback_version), t.name)
+                  for t in event.teams if t.legacy_id]
+        codes = [(certificate_code(c), (c.recipient, c.kind, c.award, c.revoked_at is not None)) for c in certificates]
+        codes += [(make_legacy_certificate_code(key, c.legacy_id), (c.recipient, c.kind, c.award, c.revoked_at is not None))
+                  for c in certificates if c.legacy_id]
+        text = dumps(export_event(event))
+    assert len(badges) == 9 and len(slips) == 18 and len(codes) > 40
+
+    for hop, url in enumerate((other_database, f"sqlite:///{tmp_path / 'third.sqlite'}")):
+        target = create_app({"SQLALCHEMY_DATABASE_URI": url, "PUBLIC_BASE_URL": "https://expo.example.org",
+                             "SECRET_KEY": key})
+        with target.app_context():
+            db.create_all()
+            try:
+                other = create_event(f"Already here {hop}")
+                for n in range(3 + hop):  # rows the paper must never reach
+                    save_judge(other, None, name=f"Stranger {n}", email=f"s{n}@x.org", affiliation="")
+                    save_team(other, None, name=f"Strangers {n}", project="", table_number=n + 1,
+                              members=[(f"Stranger {n}", f"s{n}@x.org")])
+                db.session.commit()
+                for token, _email in badges:  # before the import: the paper names nobody here
+                    assert find_by_identity(Judge, read_judge_token(key, token).owner) is None
+                assert all(find_certificate(code) is None for code, _ in codes)
+                imported = import_event(read_event_file(text))
+                db.session.commit()
+                for token, email in badges:
+                    judge = find_by_identity(Judge, read_judge_token(key, token).owner)
+                    assert (judge.email, judge.event_id) == (email, imported.id)
+                for token, name in slips:
+                    team, problem = resolve_feedback_link(token)
+                    assert problem is None and (team.name, team.event_id) == (name, imported.id)
+                for code, facts in codes:
+                    certificate = find_certificate(code)
+                    assert certificate.event_id == imported.id
+                    assert (certificate.recipient, certificate.kind, certificate.award,
+                            certificate.revoked_at is not None) == facts
+                code, (recipient, *_rest) = codes[0]
+                page = target.test_client().get(f"/v/{code}").get_data(as_text=True)
+                assert recipient in page and "Valid certificate" in page
+                # The same file again: refused whole, nothing written.
+                with pytest.raises(Exception, match="already in this database"):
+                    import_event(read_event_file(text))
+                db.session.rollback()
+                assert db.session.execute(db.select(db.func.count(Event.id))).scalar() == 2
+                assert dumps(export_event(imported)) == text
+            finally:
+                db.session.remove()
+                db.drop_all()
+                db.engine.dispose()

@@ -225,6 +225,31 @@ def test_an_unknown_email_costs_a_password_check_too(app, client, demo, monkeypa
     assert hashes == [method]  # the same kind of hash as a real account's, so the same cost
 
 
+def test_the_dummy_hash_is_made_at_start_up(app, client, demo, monkeypatch):
+    """Made lazily, the first unknown e-mail a worker saw cost two hashes: a timing signal (issue 16)."""
+    from expo_app.auth import operations
+
+    method = app.config["PASSWORD_HASH_METHOD"]
+    assert app.extensions["expo_dummy_hash"][method].startswith(method.split(":")[0] + ":")
+    made, checks = [], []
+    monkeypatch.setattr(operations, "generate_password_hash", lambda *a, **k: made.append(a) or "x")
+    real = operations.check_password_hash
+    monkeypatch.setattr(operations, "check_password_hash", lambda h, p: checks.append(h) or real(h, p))
+    for i in range(3):
+        assert _login(client, f"nobody{i}@example.org", "a guess").status_code == 200
+    assert made == []
+    assert checks == [app.extensions["expo_dummy_hash"][method]] * 3
+
+
+def test_production_makes_a_scrypt_dummy_hash_at_start_up(app_config):
+    from expo_app import create_app
+
+    app = create_app({**app_config, "PASSWORD_HASH_METHOD": "scrypt"})
+    assert app.extensions["expo_dummy_hash"]["scrypt"].startswith("scrypt:")
+    with app.app_context():
+        db.engine.dispose()
+
+
 def test_judges_are_never_throttled_by_address(app, demo):
     """Thirty judges behind the hall's one address sign in and load pages, after an organiser login flood."""
     app.config["LOGIN_ATTEMPTS_PER_CLIENT"] = 3
