@@ -5,7 +5,7 @@ from . import bp
 from .forms import AdminLoginForm, SignOutForm, StartJudgingForm
 from .operations import authenticate_admin, record_judge_sign_in, resolve_judge_link
 from . import throttle
-from .session import (admin_required, current_admin, revoke_session, safe_next, start_admin_session,
+from .session import (admin_required, current_admin, current_judge, revoke_session, safe_next, start_admin_session,
                       start_judge_session)
 
 
@@ -57,13 +57,32 @@ def admin_login():
     return render_template("auth/admin_login.html", form=form)
 
 
-@bp.route("/logout", methods=["POST"])
+@bp.route("/logout", methods=["GET", "POST"])
 def logout():
+    if request.method == "GET":
+        return _sign_out_page()
     form = SignOutForm()
     if form.validate_on_submit():
         revoke_session()
         flash("You are signed out.", "info")
     return redirect(url_for("judging.landing"))
+
+
+def _sign_out_page():
+    """The sign-out page (a GET signs nobody out). A judge's phone comes here from the judge home when
+    it still holds sheets the server does not have: its script lists them, every word, for the judge to
+    copy before they are removed from the (possibly shared) phone. The criteria's names are on the page
+    for that list; without script it is a plain sign-out form. Never cached: the list is only ever drawn
+    from the phone's own storage, and goes with it."""
+    from ..judging.operations import event_criteria
+
+    judge, admin = current_judge(), current_admin()
+    if judge is None and admin is None:
+        return redirect(url_for("judging.landing"))
+    criteria = [[c.id, c.name] for c in event_criteria(judge.event_id)] if judge is not None else []
+    page = render_template("judging/sign_out.html", judge=judge, admin=admin, criteria=criteria,
+                           form=SignOutForm())
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/admin/sign-out-everywhere", methods=["POST"])

@@ -44,6 +44,7 @@
   var serverState = stateEl ? { text: stateEl.textContent.trim(), kind: stateEl.getAttribute("data-kind") } : null;
   var renderedAt = Number(meta("rendered") || 0);
   var lastEdit = 0;           // when the judge last changed this form (ms), for "the later edit wins"
+  var gone = false;           // the judge has signed out: nothing more is written to the phone
 
   function setState(text, kind) {
     if (!stateEl) return;
@@ -195,6 +196,7 @@
       else if (items.some(function (i) { return i.state === "sent" && i.answeredAt > renderedAt; }))
         setState("Saved: every score you submitted is on the server.", "saved");
       else if (serverState) setState(serverState.text, serverState.kind);
+      if (review && shownKeys !== null && !gone) return unsentOf(judge).then(renderReview);
     });
   }
 
@@ -230,7 +232,7 @@
         return Store.items(judge).then(function (items) {
           var waiting = items.some(function (i) { return i.state === "pending" || i.state === "sending"; });
           clearTimeout(retryTimer);
-          if (waiting && judge) {
+          if (waiting && judge && !gone) {
             retryTimer = setTimeout(flush, retryDelay);
             retryDelay = Math.min(retryDelay * 2, 60000);
           } else {
@@ -275,6 +277,7 @@
     var writeDraft = function () {
       clearTimeout(saving);
       saving = null;
+      if (gone) return Promise.resolve();
       return Store.saveDraft({ judge: judge, code: code, fields: fieldsOf(), editedAt: lastEdit, baseRevision: pageRevision });
     };
     form.addEventListener("change", function () { lastEdit = Date.now(); writeDraft(); });
@@ -328,44 +331,235 @@
   }
 
   // ------------------------------------------------------------------------------- signing out
-  // Signing out clears this judge's drafts and kept pages. Unsent sheets stay (they are sent when the
-  // judge signs in here again), but the judge is told first, and signing out needs the network.
-  document.querySelectorAll("form.sign-out").forEach(function (out) {
-    var warned = false;
-    out.addEventListener("submit", function (event) {
-      if (out.getAttribute("data-cleared")) return;
-      event.preventDefault();
-      var clearPages = function () {
-        if (!self.caches) return null;
-        return caches.keys().then(function (names) {
-          return Promise.all(names.filter(function (n) { return n.indexOf("expo-pages-") === 0; })
-            .map(function (n) { return caches.delete(n); }));
-        });
-      };
-      var leave = function () {
-        return Store.release(judge).then(clearPages).catch(function () {}).then(function () {
-          out.setAttribute("data-cleared", "1");
-          out.submit();
-        });
-      };
-      (judge ? flush() : Promise.resolve({ offline: false })).then(function (summary) {
-        if (summary && summary.offline && !navigator.onLine) {
-          notice("No network: signing out needs the network. Your scores stay on this phone.", "error");
+  // A phone is shared: after sign-out nothing this judge wrote may be left on it. Signing out first
+  // sends what waits, as every page does. Sheets the server still does not have (refused, or not
+  // sent) are shown on the sign-out page (GET /logout), each team with its scores, comment and
+  // private note as plain text to copy, and go only when the judge taps "Remove ... and sign out".
+  // Then everything of this judge goes: queued, refused, sent and draft sheets (IndexedDB), this
+  // tab's sessionStorage, localStorage, and the pages kept for offline use (the worker's cache).
+  // Without script the form posts as it is (a phone without script keeps nothing).
+  var review = document.getElementById("unsent-review");
+  var shownKeys = null;  // the keys of the unsent sheets the judge has been shown on this page
+  var signingOut = false;
+  var SIGNED_OUT = "expo-sign-out";
+
+  function unsentOf(who) {
+    return Store.items(who).then(function (items) {
+      return items.filter(function (i) { return i.state !== "sent"; });
+    });
+  }
+
+  // Who the server says is signed in, with a fresh token for the sign-out form; and proof that the
+  // network reaches the server before anything is removed. Rejects when it does not.
+  function askServer() {
+    var abort = self.AbortController ? new AbortController() : null;
+    var timer = abort ? setTimeout(function () { abort.abort(); }, 10000) : null;
+    return fetch("/judge/csrf", { credentials: "same-origin", cache: "no-store", signal: abort ? abort.signal : undefined,
+                                  headers: { Accept: "application/json" } }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) {
+        clearTimeout(timer);
+        if (r.status !== 200 && r.status !== 401) throw new Error("no answer");
+        return { status: r.status, body: body };
+      });
+    }, function (error) { clearTimeout(timer); throw error; });
+  }
+
+  function make(tag, className, text) {
+    var el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+
+  function field(item, name) {
+    var pair = item.fields.filter(function (p) { return p[0] === name; })[0];
+    return pair ? pair[1] : "";
+  }
+
+  // One sheet the server does not have, every word of it as plain, selectable text.
+  function sheetCard(item, criteria, n) {
+    var card = make("section", "card unsent-sheet");
+    var id = "unsent-" + n;
+    card.setAttribute("aria-labelledby", id);
+    var head = make("h3", "", item.teamName || item.code);
+    head.id = id;
+    card.appendChild(head);
+    card.appendChild(make("p", "sync-state sync-error", item.state === "refused"
+      ? "Not saved: " + (item.reason || "the server refused this sheet.")
+      : "Not saved: not sent yet (the server could not be reached)."));
+    var scores = make("ul", "unsent-scores");
+    var line = function (label, value) {  // "Criterion: 4", a line as it reads when copied
+      var li = make("li", "", label + ": ");
+      li.appendChild(make("strong", "", value));
+      scores.appendChild(li);
+    };
+    if (field(item, "absent")) line("Instead of a score", "Team absent");
+    else if (field(item, "conflict")) line("Instead of a score", "Conflict of interest");
+    else criteria.forEach(function (c) { line(c[1], field(item, "criterion_" + c[0]) || "not picked"); });
+    card.appendChild(scores);
+    [["comment", "Comment for the team"], ["private_note", "Private note for the organisers"]].forEach(function (f) {
+      card.appendChild(make("h4", "criterion-name", f[1]));
+      var text = field(item, f[0]);
+      var box = make("div", "comment");
+      box.appendChild(make("p", text ? "copy-text" : "muted", text || "(none)"));
+      card.appendChild(box);
+    });
+    if (item.state === "refused" && !item.retry) {  // a sheet the judge can still correct and submit
+      var fix = make("a", "button-secondary", "Correct this sheet instead");
+      fix.href = item.url || "/t/" + encodeURIComponent(item.code);
+      var p = make("p");
+      p.appendChild(fix);
+      card.appendChild(p);
+    }
+    return card;
+  }
+
+  // The sign-out page: what this phone still holds of the judge's that the server does not have.
+  // focus: the list appears after a tap on this page (at load the page reads from the top anyway).
+  function renderReview(unsent, focus) {
+    if (!review) return;
+    var checking = document.getElementById("sign-out-checking");
+    var button = document.getElementById("sign-out-button");
+    var keys = unsent.map(function (i) { return i.key; }).sort().join(" ");
+    if (shownKeys !== null && keys === shownKeys.slice().sort().join(" ")) return;  // as shown: keep the reader's place
+    shownKeys = unsent.map(function (i) { return i.key; });
+    review.textContent = "";
+    review.hidden = !unsent.length;
+    if (checking) {  // the page's status line says what was found
+      checking.hidden = !!unsent.length;
+      checking.textContent = "No score sheets are waiting on this phone: the server has everything you submitted. " +
+        "Signing out also removes your unfinished picks and the pages kept for offline use.";
+    }
+    if (!unsent.length) {
+      if (button) { button.textContent = "Sign out"; button.className = "button-primary button-wide"; }
+      return;
+    }
+    var criteria = [];
+    try { criteria = JSON.parse(review.getAttribute("data-criteria") || "[]"); } catch (e) { /* names unknown */ }
+    var one = unsent.length === 1;
+    var summary = make("section", "form-errors unsent-summary");
+    var title = make("h2", "", "Not saved: " + unsent.length + (one ? " score sheet" : " score sheets"));
+    title.id = "unsent-title";
+    title.tabIndex = -1;
+    summary.appendChild(title);
+    summary.appendChild(make("p", "", "The server does not have " + (one ? "this sheet" : "these sheets") + ". Signing out " +
+      "removes " + (one ? "it" : "them") + " from this phone, with everything else of yours on it. To keep what you wrote, " +
+      "select the text below and copy it first, or stay signed in."));
+    review.appendChild(summary);
+    unsent.forEach(function (item, n) { review.appendChild(sheetCard(item, criteria, n)); });
+    if (button) {
+      button.textContent = "Remove " + (one ? "this unsaved sheet" : "these " + unsent.length + " unsaved sheets") + " and sign out";
+      button.className = "button-danger button-wide";
+    }
+    if (focus) title.focus();
+  }
+
+  // The pages kept for offline use (they hold the saved comments and notes) go, in the page and in the worker.
+  function forgetPages() {
+    var drop = function () {
+      if (!self.caches) return null;
+      return caches.keys().then(function (names) {
+        return Promise.all(names.filter(function (n) { return n.indexOf("expo-pages-") === 0; })
+          .map(function (n) { return caches.delete(n); }));
+      });
+    };
+    var worker = new Promise(function (resolve) {  // the worker may be caching pages right now: it says when it is done
+      if (!navigator.serviceWorker || !self.MessageChannel) return resolve();
+      setTimeout(resolve, 3000);
+      navigator.serviceWorker.getRegistration("/").then(function (registration) {
+        if (!registration || !registration.active) return resolve();
+        var channel = new MessageChannel();
+        channel.port1.onmessage = function () { resolve(); };
+        registration.active.postMessage({ type: "signed-out" }, [channel.port2]);
+      }, resolve);
+    });
+    return Promise.all([drop(), worker]).then(drop);
+  }
+
+  // Remove everything of this judge from the phone, then end the session on the server: if that fails,
+  // the judge is still signed in on a phone that holds nothing of theirs. keepUnsent: the session had
+  // already ended (a new badge sends those sheets), so only what is saved or unfinished goes.
+  function leave(out, keepUnsent) {
+    gone = true;
+    clearTimeout(retryTimer);
+    var wiped = Store.forget(judge, keepUnsent).catch(function () {}).then(forgetPages).catch(function () {})
+      .then(function () {
+        try { sessionStorage.clear(); } catch (e) { /* no storage */ }
+        try { localStorage.clear(); } catch (e) { /* no storage */ }
+      });
+    return wiped.then(function () {
+      return fetch(out.action, { method: "POST", body: new URLSearchParams(new FormData(out)), credentials: "same-origin",
+                                 cache: "no-store", redirect: "manual" });
+    }).then(function (r) {
+      // (with the session already ended, any answer will do: nobody is signed in)
+      if (r.type !== "opaqueredirect" && !r.ok && !keepUnsent) throw new Error("refused");
+      if (review) { review.textContent = ""; review.hidden = true; }
+      if (signedOutChannel) signedOutChannel.postMessage({ judge: judge });  // (a channel never hears itself)
+      location.replace("/");  // where the server's answer leads, with its "You are signed out."
+    }).catch(function () {
+      notice("Everything of yours is removed from this phone, but the sign-out did not reach the server: you are " +
+             "still signed in. Tap Sign out again when the network is back.", "error");
+    });
+  }
+
+  function signOut(out) {
+    if (signingOut) return;
+    signingOut = true;
+    flush().catch(function () {}).then(askServer).then(function (answer) {
+      if (answer.status === 200 && String(answer.body.judge_id) !== judge) {
+        location.reload();  // another judge signed in since this page was made: start again as them
+        return;
+      }
+      if (answer.status === 200 && out.elements.csrf_token) out.elements.csrf_token.value = answer.body.csrf_token;
+      if (answer.status === 401) return leave(out, true);  // the session had ended: nothing unsent is lost
+      return unsentOf(judge).then(function (unsent) {
+        var seen = shownKeys || [];
+        if (unsent.some(function (i) { return seen.indexOf(i.key) < 0; })) {
+          if (!review) { location.assign(out.action); return; }  // the sign-out page shows them first
+          renderReview(unsent, true);
+          notice("Check the sheets listed here first: they are not saved.", "error");
           return;
         }
-        return Store.items(judge).then(function (items) {
-          var unsent = items.filter(function (i) { return i.state !== "sent"; }).length;
-          if (unsent && !warned) {
-            warned = true;
-            notice(unsent + (unsent === 1 ? " score is" : " scores are") + " not sent yet: they stay on this phone and " +
-                   "are sent when you sign in here again with your badge. Tap Sign out again to sign out anyway.", "error");
-            return;
-          }
-          return leave();
-        });
-      }, leave);
+        return leave(out, false);
+      });
+    }, function () {
+      notice("No network: signing out needs the network. Nothing was removed: your scores stay on this phone " +
+             "and are sent when the network returns.", "error");
+    }).then(function () { signingOut = false; });
+  }
+
+  if (judge) document.querySelectorAll("form.sign-out").forEach(function (out) {
+    out.addEventListener("submit", function (event) {
+      event.preventDefault();
+      signOut(out);
     });
   });
+
+  // The judge signed out in another tab: this one keeps nothing more and shows nothing more (a page of
+  // its own, with no request: the server's "You are signed out." is for the tab that signed out).
+  var signedOutChannel = null;
+  try {
+    signedOutChannel = new BroadcastChannel(SIGNED_OUT);
+    signedOutChannel.onmessage = function (e) {
+      if (!judge || !e.data || String(e.data.judge) !== judge || gone) return;
+      gone = true;
+      clearTimeout(retryTimer);
+      clearTimeout(saving);
+      try { sessionStorage.clear(); } catch (err) { /* no storage */ }
+      var main = document.getElementById("main") || document.body;
+      main.textContent = "";
+      var card = make("section", "card");
+      card.appendChild(make("h1", "", "Signed out"));
+      card.appendChild(make("p", "", "You signed out of this phone in another tab: nothing of yours is kept on it."));
+      var home = make("a", "button-secondary", "Expo Judge home");
+      home.href = "/";
+      var p = make("p");
+      p.appendChild(home);
+      card.appendChild(p);
+      main.appendChild(card);
+      document.title = "Signed out · Expo Judge";
+    };
+  } catch (e) { /* no BroadcastChannel: that tab's next request finds the session ended */ }
 
   // ------------------------------------------------------------------------------------- start
   if (syncButton) syncButton.addEventListener("click", function () {
@@ -408,8 +602,12 @@
     }).catch(function () { /* no network: nothing to tell */ });
   }
 
+  var checking = document.getElementById("sign-out-checking");
+  if (review && judge && checking) checking.hidden = false;
   (judge ? Store.claim(judge) : Promise.resolve())
     .then(restore)
     .then(render)
-    .then(function () { return judge ? flush() : render(); });
+    .then(function () { return judge ? flush() : render(); })
+    .catch(function () {})
+    .then(function () { if (review && judge && !gone) return unsentOf(judge).then(renderReview); });
 })();

@@ -69,15 +69,27 @@
         });
       });
     },
-    // Signing out: this judge's drafts go, and nobody owns the phone. Queued sheets stay.
-    release: function (judge) {
+    // Signing out of a shared phone: everything this judge left in the store goes (queued, refused,
+    // sent and draft sheets: their comments and private notes with them), and nobody owns the phone.
+    // Another judge's dormant sheets stay. Waits for a send in progress (the outbox lock), so that a
+    // sheet being sent is never written back after it was removed.
+    // keepUnsent: the judge's session had already ended, so their unsent sheets stay (dormant, sent
+    // when a new badge signs them in here); only the sent ones and the drafts go.
+    forget: function (judge, keepUnsent) {
       judge = String(judge);
-      return tx(["meta", "drafts"], "readwrite", function (s) {
-        s.meta.put({ name: "owner", value: "" });
-        return all(s.drafts).then(function (drafts) {
-          drafts.forEach(function (d) { if (d.judge === judge) s.drafts.delete(d.id); });
+      var run = function () {
+        return tx(["meta", "drafts", "outbox"], "readwrite", function (s) {
+          s.meta.put({ name: "owner", value: "" });
+          return Promise.all([all(s.outbox), all(s.drafts)]).then(function (found) {
+            found[0].forEach(function (i) {
+              if (i.judge === judge && !(keepUnsent && i.state !== "sent")) s.outbox.delete(i.key);
+            });
+            found[1].forEach(function (d) { if (d.judge === judge || !d.judge) s.drafts.delete(d.id); });
+          });
         });
-      });
+      };
+      if (root.navigator && root.navigator.locks) return root.navigator.locks.request(LOCK, run);
+      return run();
     },
     setMeta: function (name, value) {
       return tx(["meta"], "readwrite", function (s) { s.meta.put({ name: name, value: value }); });

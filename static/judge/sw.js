@@ -70,7 +70,7 @@ function page(request, url) {
     return own(response.headers.get("X-Expo-Judge")).then(function (owner) {
       if (response.ok && isJudgePage(url) && owner && response.headers.get("X-Expo-Judge") === owner) {
         var copy = response.clone();
-        caches.open(PAGES).then(function (cache) { return cache.put(cacheKey(url), copy); });
+        caches.open(PAGES).then(function (cache) { return keep(cache, cacheKey(url), copy, owner); });
       }
       return response;
     });
@@ -127,6 +127,14 @@ function own(judge) {
   });
 }
 
+// Put a judge's page in the cache only while the phone still belongs to that judge: a page fetched
+// just before the judge signed out must not be written back after the sign-out emptied the cache.
+function keep(cache, key, response, judge) {
+  return ExpoStore.owner().then(function (owner) {
+    if (owner === judge) return cache.put(key, response);
+  });
+}
+
 var precaching = null;
 // Cache the judge home and every team's form for the signed-in judge (pages already cached are
 // fetched again only when forced). Reports to the pages how many forms are on the phone.
@@ -142,12 +150,14 @@ function precache(judge, force) {
           var path = urls.shift();
           if (!path) return null;
           var url = new URL(path, self.location.origin);
-          return cache.match(cacheKey(url)).then(function (hit) {
+          return Promise.all([cache.match(cacheKey(url)), ExpoStore.owner()]).then(function (found) {
+            var hit = found[0];
+            if (found[1] !== String(judge)) { urls = []; return null; }  // signed out meanwhile: stop
             if (hit && !force) { cached++; return null; }
             return fetchWithin(url, { credentials: "same-origin" }, 15000).then(function (response) {
               if (response.ok && response.headers.get("X-Expo-Judge") === String(judge)) {
                 cached++;
-                return cache.put(cacheKey(url), response);
+                return keep(cache, cacheKey(url), response, String(judge));
               }
             }, function () { /* offline midway: what is cached stays cached */ });
           }).then(worker);
@@ -177,6 +187,12 @@ self.addEventListener("message", function (event) {
       .then(function () { return ExpoStore.flush(); });
   } else if (data.type === "flush") {
     work = ExpoStore.flush();
+  } else if (data.type === "signed-out") {
+    // The judge signs out (phone.js has removed their sheets, the owner with them): their kept pages
+    // go too, once any caching in progress is over. The page waits for the answer on its port.
+    work = (precaching || Promise.resolve()).then(function () { return caches.delete(PAGES); })
+      .then(function () { return ExpoStore.setMeta("owner", ""); })
+      .then(function () { if (event.ports[0]) event.ports[0].postMessage("done"); });
   }
   if (work) event.waitUntil(work);
 });
