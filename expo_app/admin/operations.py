@@ -451,6 +451,8 @@ def import_teams(event: Event, rows: list[TeamRow]) -> tuple[int, int]:
         else:
             updated += 1
         team.project, team.table_number = row.project, row.table
+        if row.companies is not None:  # no company given: the team's list stays as it is
+            team.companies = row.companies
         _set_members(team, row.members, replace=False)
     db.session.flush()
     refresh_certificate_texts(teams)
@@ -460,8 +462,6 @@ def import_teams(event: Event, rows: list[TeamRow]) -> tuple[int, int]:
 
 
 def import_judges(event: Event, rows: list[JudgeRow]) -> tuple[int, int]:
-        if row.companies is not None:  # no company given: the team's list stays as it is
-            team.companies = row.companies
     """Apply parsed judge rows: new e-mails are added, known ones updated. Returns (added, updated)."""
     existing = {j.email: j for j in event.judges}
     added = updated = 0
