@@ -13,6 +13,7 @@ from . import bp, operations as ops
 from .csv_import import JUDGES_TEMPLATE, TEAMS_TEMPLATE, CsvImportError, parse_judges_csv, parse_teams_csv
 from ..links import feedback_url
 from .exports import judge_links_csv, judge_sign_in_url, scores_csv, team_links_csv, team_url
+from .search import judge_matches, search, team_matches, tidy_query
 from .forms import ConfirmForm, CriterionForm, EventForm, ImportForm, JudgeForm, ScoringStateForm, TeamForm
 from .queries import AUDIT_KINDS, audit_entries, event_counts, group_sheets, score_sheets, sign_in_counts
 
@@ -184,7 +185,8 @@ def teams(event_id):
 
 def _teams_page(event, form, import_errors=None, status=200):
     return render_template("admin/teams.html", event=event, form=form, import_form=ImportForm(),
-                           confirm=ConfirmForm(), team_url=team_url, import_errors=import_errors), status
+                           confirm=ConfirmForm(), team_url=team_url, import_errors=import_errors, query=query,
+                           shown=search(event.teams, query, team_matches)), status
 
 
 @bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
@@ -230,6 +232,7 @@ def reissue_feedback_link(team_id):
 
 
 @bp.route("/teams/<int:team_id>/feedback-link/withdraw", methods=["POST"])
+    query = tidy_query(request.args.get("q"))
 def withdraw_feedback_link(team_id):
     team = _get(Team, team_id)
     withdrawing = request.form.get("off", "1" if team.feedback_revoked_at is None else "0") == "1"
@@ -310,7 +313,8 @@ def judges(event_id):
 
 def _judges_page(event, form, import_errors=None, status=200):
     return render_template("admin/judges.html", event=event, form=form, import_form=ImportForm(),
-                           confirm=ConfirmForm(), sign_ins=sign_in_counts(event), import_errors=import_errors), status
+                           confirm=ConfirmForm(), sign_ins=sign_in_counts(event), import_errors=import_errors,
+                           query=query, shown=search(event.judges, query, judge_matches)), status
 
 
 @bp.route("/judges/<int:judge_id>/edit", methods=["GET", "POST"])
@@ -361,6 +365,7 @@ def judge_qr(judge_id):
     judge = _get(Judge, judge_id)
     if judge.revoked_at is not None:
         abort(404)
+    query = tidy_query(request.args.get("q"))
     # Never cached: after a reissue the same address must show the new link at once.
     return _svg(judge_sign_in_url(judge), f"judge-{judge.id}-badge-{judge.token_version}-qr.svg", "no-store")
 

@@ -240,6 +240,54 @@ def test_the_teams_template_lists_the_optional_columns_and_reads_back(client, ad
     assert text.splitlines()[1].endswith(",yes,Stripe; Google Cloud")
 
 
+def _listed(page: str, prefix: str) -> list[str]:
+    """The names linked in a list page's table (team or judge edit links), in order."""
+    import re
+
+    return re.findall(rf'<a href="/admin/{prefix}/\d+/edit">([^<]+)</a>', page)
+
+
+def test_the_teams_list_is_searched_by_name_project_table_member_and_company(app, client, admin):
+    url = f"/admin/events/{admin['event']}/teams"
+    with app.app_context():
+        team = db.session.get(Team, admin["teams"][2])
+        team.companies = "Stripe; Google Cloud"
+        member = db.session.get(Team, admin["teams"][5]).members[0]
+        db.session.commit()
+        member_email, member_team = member.email, member.team.name
+    page = client.get(url).get_data(as_text=True)
+    assert len(_listed(page, "teams")) == 12 and 'role="status"' not in page
+    assert 'type="search" id="q" name="q" value=""' in page
+    for query, names in [("drift", ["Drift Busters"]), ("  VERTEX  ai ", ["Pipeline Pilots"]),
+                         ("7", ["Airflow Architects"]), ("google cloud", ["Feature Forge"]),
+                         (member_email.upper(), [member_team])]:
+        page = client.get(url, query_string={"q": query}).get_data(as_text=True)
+        assert _listed(page, "teams") == names, query
+        shown = " ".join(query.split())
+        assert f"<strong>{len(names)} of 12</strong> teams match “{shown}”." in page
+        assert f'value="{shown}"' in page  # the query stays in the box (and in the URL: a GET form)
+        assert f'<a href="{url}">Show all</a>' in page
+    page = client.get(url, query_string={"q": "zebra"}).get_data(as_text=True)
+    assert _listed(page, "teams") == [] and "<strong>0 of 12</strong> teams match “zebra”." in page
+    assert f'No team matches “zebra”. Check the spelling, search for part of a name, or\n    <a href="{url}">show all 12 teams</a>.' in page
+    # What made a team match is on the page: its companies are listed under its name.
+    page = client.get(url, query_string={"q": "stripe"}).get_data(as_text=True)
+    assert "Feature Forge</a><br><span class=\"small\">Works with Stripe; Google Cloud</span>" in page
+
+
+def test_the_judges_list_is_searched_by_name_email_and_affiliation(client, admin):
+    url = f"/admin/events/{admin['event']}/judges"
+    assert len(_listed(client.get(url).get_data(as_text=True), "judges")) == 6
+    for query, names in [("google", ["Grace Hopper", "Katherine Johnson"]), ("ALAN.KAY@", ["Alan Kay"]),
+                         ("faculty", ["Edsger Dijkstra", "Frances Allen"])]:
+        page = client.get(url, query_string={"q": query}).get_data(as_text=True)
+        assert _listed(page, "judges") == names, query
+        assert f"<strong>{len(names)} of 6</strong> judges match “{query}”." in page
+    page = client.get(url, query_string={"q": "<script>"}).get_data(as_text=True)
+    assert "<strong>0 of 6</strong> judges match “&lt;script&gt;”." in page and "No judge matches" in page
+
+
+def test_import_judges(app, client, admin):
     page = upload(client, f"/admin/events/{admin['event']}/judges/import",
                   "name,email,affiliation\nNew Judge,NEW@x.org,Acme\nGrace Hopper,grace.hopper@judges.example.com,Navy\n")
     assert "Imported judges: 1 added, 1 updated." in page
