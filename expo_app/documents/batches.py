@@ -128,7 +128,7 @@ def build_batch(event: Event, kind: str, *, judge: Judge | None = None, certific
             batch.blocked = "Add teams first: there is no table to print a placard for."
     elif kind == "badges":
         judges = [judge] if judge is not None else [j for j in event.judges if j.revoked_at is None]
-        batch.items = [{"name": j.name, "affiliation": j.affiliation, "url": judge_sign_in_url(j)} for j in judges]
+        batch.items = [badge_item(j.name, j.affiliation, judge_sign_in_url(j)) for j in judges]
         if not batch.items:
             batch.blocked = "Add judges first: there is no badge to print."
     elif kind == "slips":
@@ -157,6 +157,14 @@ def build_batch(event: Event, kind: str, *, judge: Judge | None = None, certific
     else:
         raise KeyError(kind)
     return batch
+
+
+def badge_item(name: str, affiliation: str, url: str) -> dict:
+    """A badge: the judge, the sign-in URL for the QR code, and the same URL to type when a camera
+    will not scan it, in two parts that print on two lines (the address up to /j/, then the token)."""
+    typed = url.removeprefix("https://")  # a browser adds it; plain http must be typed out
+    address, _, token = typed.rpartition("/")
+    return {"name": name, "affiliation": affiliation, "url": url, "typed_address": address + "/", "typed_token": token}
 
 
 def _placard(team, qr_mm: int) -> dict:

@@ -107,6 +107,10 @@ def test_badges_six_to_a_sheet_and_a_reissued_badge_prints_its_new_link(app, cli
         judges = _event(app, admin["event"]).judges
         for judge in judges:
             assert judge.name in sheet and judge.affiliation in sheet
+            # Under the code, the same link to type: https:// left out, the token on a line of its own.
+            address, token = build_batch(judge.event, "badges", judge=judge).items[0]["url"].rsplit("/", 1)
+            assert address == "https://expo.example.org/j" and f"/j/{judge.uid}-1-" in f"/j/{token}"
+            assert f"NO SCAN? TYPE expo.example.org/j/ {token}" in sheet
         assert sheet.count("Scan to start judging") == 6
         judge = judges[0]
         old_url = build_batch(judge.event, "badges", judge=judge).items[0]["url"]

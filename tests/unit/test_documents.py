@@ -7,7 +7,7 @@ import pytest
 
 from expo_app import create_app
 from expo_app.documents import fit_class
-from expo_app.documents.batches import KINDS, Batch
+from expo_app.documents.batches import KINDS, Batch, badge_item
 from expo_app.documents.codes import (CodeClaim, make_certificate_code, make_legacy_certificate_code,
                                       read_certificate_code)
 from expo_app.documents.qr import qr_matrix, qr_modules, qr_svg_inline
@@ -145,7 +145,7 @@ def _certificate(recipient, team="Team", project="Project", award="", kind="part
 
 
 def _badge(name, affiliation=""):
-    return {"name": name, "affiliation": affiliation, "url": "https://expo.example.org/j/1-1-" + "x" * 32}
+    return badge_item(name, affiliation, "https://expo.example.org/j/1-1-" + "x" * 32)
 
 
 HOSTILE = [
@@ -277,3 +277,66 @@ def test_text_at_every_allowed_length_shows_whole(render_app, paper, wording):
         document = _layout(batch.kind.template, batch.context(), paper)
         assert len(document.pages) == batch.pages
         assert clipped_text(document) == [], batch.kind.name
+
+
+# --- the sign-in URL under a badge's QR code ------------------------------------------------------
+
+TOKEN = "k7mqx9pa2bcdefgh-12-uJOqOAk4txB9wbfwIAjPteOBLYxPSp_y"
+
+
+def test_a_badge_splits_its_url_into_the_address_and_the_token_to_type():
+    item = badge_item("Grace Hopper", "US Navy", "https://expo.example.org/j/" + TOKEN)
+    assert (item["url"], item["typed_address"], item["typed_token"]) == (
+        "https://expo.example.org/j/" + TOKEN, "expo.example.org/j/", TOKEN)
+    # A browser adds https:// by itself; plain http has to be typed.
+    assert badge_item("A", "", "http://192.168.1.20:5000/j/" + TOKEN)["typed_address"] == "http://192.168.1.20:5000/j/"
+
+
+def _walk(box):
+    """Every box under `box`, absolutely positioned ones (kept behind placeholders) included."""
+    box = getattr(box, "_box", box)
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from _walk(child)
+
+
+def _boxes(document, css_class):
+    return [box for page in document.pages for box in _walk(page._page_box)
+            if box.element is not None and css_class in box.element.get("class", "").split()
+            and box.element_tag in ("p", "div", "article") and box.element_tag == getattr(box, "element_tag", "")
+            and type(box).__name__ == "BlockBox"]
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+@pytest.mark.parametrize("base", ["https://expo.example.org", "http://192.168.1.20:5000",
+                                  "https://judging.mlops-expo.cs.example-university.edu",
+                                  "https://judging-day.graduate-mlops-innovation-expo.engineering.example-university.edu"])
+def test_the_sign_in_url_prints_under_the_qr_code_in_monospace_inside_the_badge(render_app, paper, base):
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    from expo_app.documents.render import _layout
+
+    url = f"{base}/j/{TOKEN}"
+    batch = _batch("badges", [badge_item("Grace Hopper", "US Navy", url)] * 6, paper)
+    (page,) = pdf_pages(_render(batch).pdf)
+    typed = url.removeprefix("https://")
+    assert page.replace(" ", "").count("NOSCAN?TYPE" + typed) == 6
+    assert page.count(TOKEN) == 6  # the token on one line, never split
+    document = _layout(batch.kind.template, batch.context(), paper)
+    badges, qrs, urls = (_boxes(document, c) for c in ("badge", "badge-qr", "badge-url"))
+    assert len(badges) == len(qrs) == len(urls) == 6
+    mm = 25.4 / 96  # WeasyPrint lays out in CSS pixels
+    for badge, qr, line in zip(badges, qrs, urls):
+        top, bottom = badge.position_y, badge.position_y + badge.height
+        left, right = badge.position_x, badge.position_x + badge.width
+        assert line.position_y >= qr.position_y + qr.height  # under the code
+        assert (bottom - (line.position_y + line.height)) * mm >= 1.5  # inside the badge, clear of the cut
+        texts = [t for t in _walk(line) if isinstance(t, TextBox)]
+        label, *rest = texts
+        assert label.text == "NO SCAN? TYPE" and "".join(t.text for t in rest).replace("\u200b", "").strip() == typed
+        for text in texts:
+            assert left + 4.9 / mm <= text.position_x and text.position_x + text.width <= right - 3.9 / mm, text.text
+            assert top <= text.position_y and text.position_y + text.height <= bottom
+            if text is not label and text.text.replace("\u200b", "").strip():
+                assert text.style["font_family"][0] == "DejaVu Sans Mono"
+                assert round(text.style["font_size"] * 72 / 96, 2) >= 5  # points: small, still legible
