@@ -363,15 +363,16 @@ def print_documents(kind, out, judge_selector, fresh, event_selector):
 
 
 @click.command("export-grades")
-@click.option("--format", "fmt", type=click.Choice(["csv", "canvas", "moodle"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "excel-csv", "canvas", "moodle"]), default="csv",
+              show_default=True, help="excel-csv: the csv columns with a UTF-8 byte order mark, so that Excel shows "
+                                      "accented names right.")
 @click.option("--draft", is_flag=True, help="Before the awards are final: export from the live ranking, every row DRAFT.")
-@click.option("--assignment", default="MLOps Innovation Expo", show_default=True,
-              help="The grade column's name (Canvas and Moodle).")
+@click.option("--assignment", default=None, help="The grade column's name (Canvas and Moodle). Default: the event's name.")
 @event_option
 @output_option
 @with_appcontext
 def export_grades(fmt, draft, assignment, event_selector, output):
-    """One grade row per team member, from the final awards (csv, canvas or moodle)."""
+    """One grade row per team member, from the final awards (csv, excel-csv, canvas or moodle)."""
     from .actions import OperationError
     from .results.grades import export_grades as build
 

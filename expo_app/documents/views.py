@@ -11,9 +11,6 @@ the render takes.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..actions import run_confirmed, run_operation
@@ -21,6 +18,7 @@ from ..admin.forms import ConfirmForm
 from ..auth.session import admin_actor, admin_required
 from ..audit import record
 from ..extensions import db, write_intent
+from ..filenames import slug
 from ..models import Certificate, Event, Judge
 from .batches import KINDS, PLACARD_QR_MM, Batch, build_batch
 from .certificates import certificate_code, replace_certificate, revoke_certificate
@@ -37,11 +35,6 @@ NOUNS = {"placards": "placard", "badges": "badge", "certificates": "certificate"
 @admin_required
 def _require_admin():
     return None
-
-
-def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower()[:60] or "event"
 
 
 def _pdf_response(pdf: bytes, filename: str) -> Response:
@@ -103,7 +96,7 @@ def preview(event_id, kind):
 @bp.route(f"/events/<int:event_id>/print/<{KIND_PATH}:kind>.pdf")
 def download(event_id, kind):
     event, batch = _printable(event_id, kind)
-    filename, actor = f"{_slug(event.name)}-{kind}.pdf", admin_actor()
+    filename, actor = f"{slug(event.name)}-{kind}.pdf", admin_actor()
     kept = kept_document(event_id, kind, with_pdf=True) if batch.kind.cacheable else None
     if is_fresh(kept, batch):
         pdf = kept.pdf
@@ -204,7 +197,7 @@ def judge_badge(judge_id):
         flash(f"{judge.name}'s badge is withdrawn: put it back in service before printing it.", "error")
         return redirect(url_for("admin.edit_judge", judge_id=judge.id))
     batch = build_batch(judge.event, "badges", judge=judge)
-    filename = f"badge-{_slug(judge.name)}-{judge.token_version}.pdf"
+    filename = f"badge-{slug(judge.name)}-{judge.token_version}.pdf"
     db.session.rollback()  # nothing was written; no transaction while the sheet is laid out
     return _pdf_response(render_batch(batch).pdf, filename)
 
@@ -239,7 +232,7 @@ def certificate_pdf(certificate_id):
         flash(f"{certificate.recipient} no longer gets this certificate (moved to another team, or not in the "
               "final awards), so it is not printed again.", "error")
         return redirect(back)
-    filename = f"certificate-{_slug(certificate.recipient)}-{certificate.id}.pdf"
+    filename = f"certificate-{slug(certificate.recipient)}-{certificate.id}.pdf"
     db.session.rollback()  # read only: no transaction while the page is laid out
     return _pdf_response(render_batch(batch).pdf, filename)
 

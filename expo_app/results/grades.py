@@ -1,21 +1,24 @@
 """The grade export: one row per team member, from the finalised snapshot (or, marked as such, a draft).
 
 The rules (percent, letters, review) are in expo_app.scoring.grades; this module gathers the data
-and writes the three file formats. Every cell goes through the formula-safe CSV writer.
+and writes the file formats. Every cell goes through the formula-safe CSV writer.
 """
 from __future__ import annotations
 
 from ..actions import OperationError
 from ..extensions import db
+from ..filenames import slug
 from ..models import Award, AwardCategory, Event, RankingSnapshot, Score, Team
 from ..scoring.csvio import to_csv
 from ..scoring.grades import GradeRow, Student, TeamResult, grade_rows, last_first, scale_from_setting
 from .queries import ranking_rows
 
-FORMATS = ("csv", "canvas", "moodle")
+# "excel-csv" is the plain CSV with a UTF-8 byte order mark, which is how Excel (double-click to open)
+# knows the file is UTF-8: without it, accented names show as "ZoÃ«".
+FORMATS = ("csv", "excel-csv", "canvas", "moodle")
 CSV_COLUMNS = ("student", "email", "student_id", "team", "expo_score", "expo_percent", "letter", "rank", "awards",
                "present", "review")
-DEFAULT_ASSIGNMENT = "MLOps Innovation Expo"
+UTF8_BOM = "\ufeff"
 NOT_FINAL = ("Grades come from the final awards. Lock scoring and finalise the awards on the Awards page first, "
              "or export a draft (every row is then marked DRAFT).")
 
@@ -98,15 +101,28 @@ def moodle_csv(rows: list[GradeRow], assignment: str, draft: bool) -> str:
     return to_csv(("email", title), ((r.student.email, _number(r.percent, 1)) for r in rows))
 
 
-def export_grades(event: Event, fmt: str = "csv", draft: bool = False, assignment: str = DEFAULT_ASSIGNMENT) -> str:
-    """The grade file in `fmt` (csv, canvas or moodle)."""
+def assignment_name(event: Event, asked: str | None = None) -> str:
+    """The gradebook column's name: as asked (spaces tidied, at most 100 characters), else the event's name."""
+    return " ".join((asked or "").split())[:100] or " ".join(event.name.split())[:100]
+
+
+def grades_filename(event: Event, fmt: str) -> str:
+    """The download's name: the event, the format, and DRAFT until the awards are final."""
+    draft = "-DRAFT" if event.awards_finalised_at is None else ""
+    return f"{slug(event.name)}-grades-{fmt}{draft}.csv"
+
+
+def export_grades(event: Event, fmt: str = "csv", draft: bool = False, assignment: str | None = None) -> str:
+    """The grade file in `fmt` (csv, excel-csv, canvas or moodle); the assignment defaults to the event's name."""
     if fmt not in FORMATS:
         raise OperationError(f"The format must be one of {', '.join(FORMATS)}.")
     rows = build_grades(event, draft)
     is_draft = event.awards_finalised_at is None
-    assignment = " ".join((assignment or "").split())[:100] or DEFAULT_ASSIGNMENT
+    assignment = assignment_name(event, assignment)
     if fmt == "canvas":
         return canvas_csv(rows, assignment, is_draft)
     if fmt == "moodle":
         return moodle_csv(rows, assignment, is_draft)
+    if fmt == "excel-csv":
+        return UTF8_BOM + grades_csv(rows)
     return grades_csv(rows)

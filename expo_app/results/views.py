@@ -11,7 +11,7 @@ from ..models import AwardCategory, Event, RankingSnapshot, Score
 from ..scoring.csvio import format_ranking_csv
 from . import bp, feedback as feedback_ops, operations as ops
 from .feedback import comments_by_team
-from .grades import DEFAULT_ASSIGNMENT, FORMATS, event_scale, export_grades
+from .grades import FORMATS, assignment_name, event_scale, export_grades, grades_filename
 from .forms import AwardCategoryForm, AwardDecisionForm, FinaliseForm, HideCommentForm, ReleaseFeedbackForm
 from .queries import (DASHBOARD_SEED, award_suggestions, build_dashboard, dashboard_analysis, dashboard_version,
                       engine_input)
@@ -87,7 +87,7 @@ def awards(event_id):
     return render_template("results/awards.html", event=event, suggestions=suggestions, forms=forms,
                            category_form=category_form, confirm=ConfirmForm(), snapshot=snapshot,
                            drifted=drifted, finalise_form=FinaliseForm(), scale=event_scale(event),
-                           default_assignment=DEFAULT_ASSIGNMENT)
+                           default_assignment=assignment_name(event))
 
 
 @bp.route("/award-categories/<int:category_id>/decide", methods=["POST"])
@@ -166,13 +166,13 @@ def grades_export(event_id):
     fmt = fmt if fmt in FORMATS else "csv"
     draft = request.args.get("draft") in ("1", "y", "on", "true")
     try:
-        text = export_grades(event, fmt, draft=draft, assignment=request.args.get("assignment", DEFAULT_ASSIGNMENT))
+        text = export_grades(event, fmt, draft=draft, assignment=request.args.get("assignment"))
     except OperationError as exc:
         flash(str(exc), "error")
         return redirect(url_for("results.awards", event_id=event.id, _anchor="grades"))
-    suffix = "" if event.awards_finalised_at else "-DRAFT"
     return Response(text, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="grades-{fmt}{suffix}.csv"', "Cache-Control": "private, no-store"})
+        "Content-Disposition": f'attachment; filename="{grades_filename(event, fmt)}"',
+        "Cache-Control": "private, no-store"})
 
 
 @bp.route("/events/<int:event_id>/feedback")

@@ -63,15 +63,15 @@ def test_grades_wait_for_the_final_awards_unless_a_draft_is_asked_for(app, clien
     result = runner.invoke(args=["export-grades"])
     assert result.exit_code == 1 and "--draft" in result.output
     draft = client.get(url + "?draft=1")
-    assert 'filename="grades-csv-DRAFT.csv"' in draft.headers["Content-Disposition"]
+    assert 'filename="mlops-innovation-expo-demo-grades-csv-DRAFT.csv"' in draft.headers["Content-Disposition"]
     rows = _rows(draft.get_data(as_text=True))
     assert rows[0] == HEADER and all(row[10].startswith("DRAFT: the awards are not final") for row in rows[1:])
-    assert runner.invoke(args=["export-grades", "--draft"]).output.splitlines()[0] == ",".join(HEADER)
+    assert runner.invoke(args=["export-grades", "--draft"]).stdout.splitlines()[0] == ",".join(HEADER)
 
 
 def test_the_csv_has_a_row_per_member_with_the_snapshot_grade(app, client, finalised, runner):
     text = client.get(f"/admin/events/{finalised['event']}/grades.csv").get_data(as_text=True)
-    assert text.replace("\r\n", "\n") == runner.invoke(args=["export-grades"]).output.replace("\r\n", "\n")
+    assert text.replace("\r\n", "\n") == runner.invoke(args=["export-grades"]).stdout.replace("\r\n", "\n")
     rows = _rows(text)
     assert rows[0] == HEADER
     with app.app_context():
@@ -130,7 +130,7 @@ def test_canvas_and_moodle_files(app, client, finalised):
     assert canvas[1] == ["Points Possible", "", "", "", "", "100"]
     assert canvas[2][:5] == [f"{last}, {first}", "", "001234567", email, ""] and float(canvas[2][5]) > 0
     moodle = _rows(client.get(url + "?format=moodle").get_data(as_text=True))
-    assert moodle[0] == ["email", "MLOps Innovation Expo"] and moodle[1][0] == email
+    assert moodle[0] == ["email", "MLOps Innovation Expo (demo)"] and moodle[1][0] == email  # the event's name
     with app.app_context():
         members = sum(len(t.members) for t in db.session.get(Event, finalised["event"]).teams)
     assert len(canvas) == 2 + members and len(moodle) == 1 + members
@@ -249,3 +249,41 @@ def test_every_csv_export_in_the_app_neutralises_formulas(app, client, finalised
 def test_export_grades_writes_to_out(app, finalised, runner, tmp_path):
     result = runner.invoke(args=["export-grades", "--format", "moodle", "--out", str(tmp_path / "g.csv")])
     assert result.exit_code == 0 and (tmp_path / "g.csv").read_text(encoding="utf-8").startswith("email,")
+
+
+def test_file_names_carry_the_event_and_the_format(app, client, finalised, runner):
+    url = f"/admin/events/{finalised['event']}/grades.csv"
+    names = {fmt: client.get(url, query_string={"format": fmt}).headers["Content-Disposition"]
+             for fmt in ("csv", "excel-csv", "canvas", "moodle")}
+    assert names == {fmt: f'attachment; filename="mlops-innovation-expo-demo-grades-{fmt}.csv"'
+                     for fmt in ("csv", "excel-csv", "canvas", "moodle")}
+    with app.app_context():
+        db.session.get(Event, finalised["event"]).name = "Expo d'hiver 2026: Zürich"
+        db.session.commit()
+    response = client.get(url, query_string={"format": "canvas"})
+    assert response.headers["Content-Disposition"] == 'attachment; filename="expo-d-hiver-2026-zurich-grades-canvas.csv"'
+    # The gradebook column is named after the event unless the organiser names it.
+    assert _rows(response.get_data(as_text=True))[0][5] == "Expo d'hiver 2026: Zürich"
+    assert _rows(client.get(url, query_string={"format": "moodle", "assignment": "  Expo  grade "})
+                 .get_data(as_text=True))[0] == ["email", "Expo grade"]
+    assert _rows(runner.invoke(args=["export-grades", "--format", "moodle"]).stdout)[0] == \
+        ["email", "Expo d'hiver 2026: Zürich"]
+    page = client.get(f"/admin/events/{finalised['event']}/awards").get_data(as_text=True)
+    assert 'name="assignment" value="Expo d&#39;hiver 2026: Zürich"' in page
+    assert '<option value="excel-csv">CSV for Excel' in page
+
+
+def test_the_csv_for_excel_is_the_csv_with_a_utf8_byte_order_mark(app, client, finalised, runner, tmp_path):
+    with app.app_context():
+        db.session.get(Team, finalised["teams"][0]).members[0].name = "Zoë Ångström-Núñez"
+        db.session.commit()
+    url = f"/admin/events/{finalised['event']}/grades.csv"
+    plain = client.get(url).data
+    excel = client.get(url, query_string={"format": "excel-csv"}).data
+    assert excel[:3] == b"\xef\xbb\xbf" and plain[:3] == b"stu" and excel[3:] == plain
+    assert "Zoë Ångström-Núñez".encode() in excel  # UTF-8 after the mark, which is how Excel knows
+    out = tmp_path / "grades.csv"
+    assert runner.invoke(args=["export-grades", "--format", "excel-csv", "--out", str(out)]).exit_code == 0
+    assert out.read_bytes() == excel
+    draft = runner.invoke(args=["export-grades", "--format", "excel-csv", "--draft"])
+    assert draft.stdout.startswith("\ufeffstudent,email,")

@@ -91,3 +91,34 @@ def test_grade_rows_never_give_a_silent_zero():
     ]
     drafts = grade_rows(students[:1], results, target=4, draft=True)
     assert drafts[0].review.startswith("DRAFT: the awards are not final; ")
+
+
+@pytest.mark.parametrize("name, fmt, final, expected", [
+    ("MLOps Innovation Expo", "csv", True, "mlops-innovation-expo-grades-csv.csv"),
+    ("MLOps Innovation Expo (demo)", "canvas", False, "mlops-innovation-expo-demo-grades-canvas-DRAFT.csv"),
+    ("Expo d'hiver 2026: Zürich", "excel-csv", True, "expo-d-hiver-2026-zurich-grades-excel-csv.csv"),
+    ("王小明的展览", "moodle", True, "event-grades-moodle.csv"),          # nothing left in ASCII
+    ("x" * 59 + " y" * 30, "csv", True, "x" * 59 + "-grades-csv.csv"),  # at most 60, no trailing hyphen
+])
+def test_the_grade_file_is_named_after_the_event_and_the_format(name, fmt, final, expected):
+    from types import SimpleNamespace
+
+    from expo_app.results.grades import grades_filename
+
+    event = SimpleNamespace(name=name, awards_finalised_at=object() if final else None)
+    assert grades_filename(event, fmt) == expected
+
+
+@pytest.mark.parametrize("asked, expected", [
+    (None, "MLOps Innovation Expo 2026"),
+    ("", "MLOps Innovation Expo 2026"),
+    ("   ", "MLOps Innovation Expo 2026"),
+    ("  Final   project ", "Final project"),
+    ("a" * 150, "a" * 100),
+])
+def test_the_assignment_defaults_to_the_event_name(asked, expected):
+    from types import SimpleNamespace
+
+    from expo_app.results.grades import assignment_name
+
+    assert assignment_name(SimpleNamespace(name="MLOps  Innovation Expo 2026"), asked) == expected
