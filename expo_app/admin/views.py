@@ -184,6 +184,7 @@ def teams(event_id):
 
 
 def _teams_page(event, form, import_errors=None, status=200):
+    query = tidy_query(request.args.get("q"))
     return render_template("admin/teams.html", event=event, form=form, import_form=ImportForm(),
                            confirm=ConfirmForm(), team_url=team_url, import_errors=import_errors, query=query,
                            shown=search(event.teams, query, team_matches)), status
@@ -232,7 +233,6 @@ def reissue_feedback_link(team_id):
 
 
 @bp.route("/teams/<int:team_id>/feedback-link/withdraw", methods=["POST"])
-    query = tidy_query(request.args.get("q"))
 def withdraw_feedback_link(team_id):
     team = _get(Team, team_id)
     withdrawing = request.form.get("off", "1" if team.feedback_revoked_at is None else "0") == "1"
@@ -312,6 +312,7 @@ def judges(event_id):
 
 
 def _judges_page(event, form, import_errors=None, status=200):
+    query = tidy_query(request.args.get("q"))
     return render_template("admin/judges.html", event=event, form=form, import_form=ImportForm(),
                            confirm=ConfirmForm(), sign_ins=sign_in_counts(event), import_errors=import_errors,
                            query=query, shown=search(event.judges, query, judge_matches)), status
@@ -365,7 +366,6 @@ def judge_qr(judge_id):
     judge = _get(Judge, judge_id)
     if judge.revoked_at is not None:
         abort(404)
-    query = tidy_query(request.args.get("q"))
     # Never cached: after a reissue the same address must show the new link at once.
     return _svg(judge_sign_in_url(judge), f"judge-{judge.id}-badge-{judge.token_version}-qr.svg", "no-store")
 

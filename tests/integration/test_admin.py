@@ -194,7 +194,6 @@ def test_bad_import_changes_nothing_and_names_lines(app, client, admin):
         assert db.session.execute(db.select(Team).where(Team.name == "Good Team")).scalar_one_or_none() is None
 
 
-def test_import_judges(app, client, admin):
 def test_a_semicolon_file_with_companies_is_imported_as_the_team_form_would_store_it(app, client, admin, runner,
                                                                                      tmp_path):
     url = f"/admin/events/{admin['event']}/teams/import"
