@@ -22,6 +22,7 @@ from ..filenames import slug
 from ..models import Certificate, Event, Judge
 from .batches import KINDS, PLACARD_QR_MM, Batch, build_batch
 from .certificates import certificate_code, replace_certificate, revoke_certificate
+from .checklist import certificate_checklist
 from .forms import RevokeForm
 from .render import render_preview
 from .store import is_fresh, is_running, keep_pdf, kept_document, queue_render, render_batch, start_render
@@ -78,7 +79,7 @@ def print_page(event_id):
                      "running": is_running(kept), "noun": NOUNS[kind.name],
                      "inline": not kind.cacheable or batch.pages <= current_app.config["DOCUMENT_INLINE_PAGES"]})
     return render_template("documents/print.html", event=event, rows=rows, confirm=ConfirmForm(),
-                           qr_mm=PLACARD_QR_MM[event.paper_size])
+                           qr_mm=PLACARD_QR_MM[event.paper_size], checklist=certificate_checklist(event))
 
 
 @bp.route(f"/events/<int:event_id>/print/<{KIND_PATH}:kind>")

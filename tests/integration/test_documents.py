@@ -321,6 +321,62 @@ def test_printing_page_lists_every_document_with_its_state(app, client, admin):
     assert "Ready: rendered" in page
 
 
+def _checklist(client, event_id) -> list[str]:
+    """The checklist's points as shown: mark, words and link, whitespace folded."""
+    import html as html_lib
+
+    page = client.get(f"/admin/events/{event_id}/print").get_data(as_text=True)
+    section = page.split('<section class="card" id="checklist"', 1)[1].split("</section>", 1)[0]
+    points = re.findall(r'<li class="check (check-ok|check-warn)" id="check-(\w+)">(.*?)</li>', section, re.S)
+    summary = re.search(r'<p class="hint">(\d+ of \d+ ready\.)', section)[1]
+    return [summary] + [f"{state} {key}: " + html_lib.unescape(" ".join(re.sub(r"<a href=\"([^\"]*)\">", r"[\1] ",
+                                                                               re.sub(r"<(?!a )[^>]+>", "", body)).split()))
+                        for state, key, body in points]
+
+
+def test_the_printing_page_checks_signer_paper_date_place_and_awards_before_certificates(app, client, admin):
+    event_id = admin["event"]
+    settings = f"/admin/events/{event_id}/settings"
+    with app.app_context():
+        event = _event(app, event_id)
+        event.instructor_name, event.instructor_title, event.venue = "", "", ""
+        db.session.commit()
+    assert _checklist(client, event_id) == [
+        "1 of 4 ready.",
+        f"check-warn signer: ! To check: No signer named. Certificates print “Organiser” under the signature line "
+        f"until someone is named. [{settings}#instructor_name] Name the signer",
+        f"check-ok paper: ✓ Ready: Paper: A4. Every PDF is laid out for A4 (210 × 297 mm): load the same paper and "
+        f"print at 100 %. [{settings}#paper_size] Change the paper size",
+        f"check-warn when: ! To check: No place set. Certificates print no place. [{settings}#venue] Set the place",
+        f"check-warn awards: ! To check: Awards not final. Award certificates wait for the final awards (participation "
+        f"certificates do not): lock scoring, decide every award and finalise. [/admin/events/{event_id}/awards#finalise] "
+        "Finalise the awards",
+    ]
+    # Each link leads to the field (or the section) that puts the point right.
+    page = client.get(settings).get_data(as_text=True)
+    assert 'id="instructor_name"' in page and 'id="paper_size"' in page and 'id="venue"' in page
+    assert 'id="finalise"' in client.get(f"/admin/events/{event_id}/awards").get_data(as_text=True)
+    with app.app_context():
+        event = _event(app, event_id)
+        event.instructor_name, event.instructor_title, event.venue = "Dr. Ada Lovelace", "Instructor", "Ballroom"
+        event.paper_size = "Letter"
+        db.session.commit()
+        held_on = _event(app, event_id).held_on
+    points = _checklist(client, event_id)
+    assert points[0] == "3 of 4 ready." and points[1].startswith(
+        "check-ok signer: ✓ Ready: Signer named. Certificates are signed by Dr. Ada Lovelace, Instructor.")
+    assert points[2].startswith("check-ok paper: ✓ Ready: Paper: Letter. Every PDF is laid out for Letter (8.5 × 11 in)")
+    assert points[3].startswith(f"check-ok when: ✓ Ready: Date and place set. Certificates say "
+                                f"{held_on.day} {held_on:%B %Y} · Ballroom.")
+
+
+def test_the_checklist_is_all_ready_once_the_awards_are_final(app, client, finalised):
+    points = _checklist(client, finalised["event"])
+    assert points[0] == "4 of 4 ready." and all(p.startswith("check-ok") for p in points[1:])
+    assert points[4] == (f"check-ok awards: ✓ Ready: Awards final. Award certificates are printed from the final "
+                         f"awards. [/admin/events/{finalised['event']}/awards] See the awards")
+
+
 @pytest.fixture
 def small_inline_limit(app):
     app.config["DOCUMENT_INLINE_PAGES"] = 10
