@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 export EXPO_ENV ?= development
-export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+# Printed links start with PUBLIC_BASE_URL when it is set; else with the address saved on the Site
+# settings page; else with http://127.0.0.1:$PORT, which `make run` passes on (config.py).
 
 .PHONY: run test install install-test browser fonts db clean bench bench-bound bench-docs bench-weight bench-assign bench-routing \
         bench-load fuzz
@@ -70,8 +71,8 @@ db: install
 	$(BIN)/expo seed-demo --with-scores
 
 run: db
-	$(BIN)/expo sign-in-info
-	$(BIN)/expo run --host 127.0.0.1 --port $(PORT)
+	PORT=$(PORT) $(BIN)/expo sign-in-info
+	PORT=$(PORT) $(BIN)/expo run --host 127.0.0.1 --port $(PORT)
 
 # pytest exits 5 when it collected no tests: that must fail, not pass silently.
 test: install-test

@@ -21,8 +21,12 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # The base of every printed link (QR codes on badges and tables): it must be the address phones
-    # reach, which a CLI run cannot guess from a request.
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # reach, which a CLI run cannot guess from a request. Set here (from the environment) it wins;
+    # unset, the address saved on the Site settings page is used, else the default below, this
+    # machine on the port it serves on (`make run` and the image export PORT), which only a browser
+    # on the same machine reaches. See expo_app/site_settings.py.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/") or None
+    DEFAULT_PUBLIC_BASE_URL = f"http://127.0.0.1:{os.environ.get('PORT', '').strip() or '5000'}"
     # A judge's phone stays signed in for the whole event (several days covers set-up and the day).
     PERMANENT_SESSION_LIFETIME = timedelta(days=int(os.environ.get("SESSION_DAYS", "4")))
     SESSION_COOKIE_HTTPONLY = True

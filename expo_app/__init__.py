@@ -81,7 +81,8 @@ def _settle_secrets_and_database(app: Flask) -> None:
             raise RuntimeError("Production needs " + " and ".join(missing) + " in the environment.")
         if len(app.config["SECRET_KEY"]) < 32:
             raise RuntimeError("SECRET_KEY must be at least 32 characters in production.")
-        host = urlsplit(app.config["PUBLIC_BASE_URL"]).hostname or ""
+        # Unset, the address saved on the Site settings page is used (the admin pages say so).
+        host = urlsplit(app.config["PUBLIC_BASE_URL"] or "").hostname or ""
         if host in ("localhost", "::1") or host.startswith("127."):
             # Not fatal (a smoke test may run on one machine), but printed QR codes would be dead.
             app.logger.warning("PUBLIC_BASE_URL is %s: printed QR codes and judge links will not work "

@@ -114,6 +114,7 @@ def create_admin(email, password):
     """Create an organiser account, or reset its password."""
     from .auth.operations import create_or_reset_admin
     from .auth.throttle import clear_account
+    from .links import public_url
 
     try:
         admin = create_or_reset_admin(email, password)
@@ -124,7 +125,7 @@ def create_admin(email, password):
     # The sign-in limits' failures for this account are forgotten, from every address (after the
     # commit, with no transaction open: on SQLite the session would hold the write lock they need).
     clear_account(address)
-    click.echo(f"Admin {address} can sign in at {current_app.config['PUBLIC_BASE_URL']}/admin/login")
+    click.echo(f"Admin {address} can sign in at {public_url('/admin/login')}")
 
 
 @click.command("seed-demo")
@@ -153,9 +154,10 @@ def seed_demo(with_scores):
 def sign_in_info(event_selector):
     """Print the admin login (demo) and every judge's sign-in link for the event."""
     from .admin.exports import judge_sign_in_url
+    from .links import public_url
+    from .site_settings import DEFAULT, public_base_url
 
-    base = current_app.config["PUBLIC_BASE_URL"]
-    click.echo(f"\nAdmin pages: {base}/admin/login")
+    click.echo(f"\nAdmin pages: {public_url('/admin/login')}")
     login = _demo_login()
     if login:
         click.echo(f"  e-mail:   {login[0]}\n  password: {login[1]}")
@@ -166,6 +168,11 @@ def sign_in_info(event_selector):
     for judge in event.judges:
         if judge.revoked_at is None:
             click.echo(f"  {judge.name:<24} {judge_sign_in_url(judge)}")
+    address = public_base_url()
+    if address.source == DEFAULT:
+        click.echo(f"\nThese links start with {address.url}, which only this machine reaches. For phones, set the "
+                   f"address they reach on the Site settings page ({public_url('/admin/settings')}) or in "
+                   "PUBLIC_BASE_URL.")
     click.echo("")
 
 

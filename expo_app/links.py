@@ -1,7 +1,8 @@
 """The public URLs that get printed (QR codes, badges, certificates) or e-mailed.
 
-Each is built on PUBLIC_BASE_URL, the address phones reach, which a CLI run cannot guess from a
-request. Printed URLs are a public contract: once on paper they must keep working.
+Each is built on the site's public address, the address phones reach, which a CLI run cannot guess
+from a request (expo_app.site_settings: PUBLIC_BASE_URL, else the Site settings page, else the
+default). Printed URLs are a public contract: once on paper they must keep working.
 """
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from flask import current_app
 from .auth.operations import judge_token
 from .auth.tokens import make_feedback_token
 from .models import Judge, Team
+from .site_settings import public_base_url
 
 
 def public_url(path: str) -> str:
-    """An absolute URL on the address phones reach (PUBLIC_BASE_URL), for QR codes and e-mails."""
-    return current_app.config["PUBLIC_BASE_URL"] + path
+    """An absolute URL on the address phones reach (the site's public address), for QR codes and e-mails."""
+    return public_base_url().url + path
 
 
 def judge_sign_in_url(judge: Judge) -> str:

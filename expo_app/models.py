@@ -599,3 +599,13 @@ class SharedState(db.Model):
     count: Mapped[int] = mapped_column(default=0)
     value: Mapped[bytes | None] = mapped_column(db.LargeBinary)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SiteSetting(db.Model):
+    """One setting of the whole site rather than of one event, by key (expo_app.site_settings reads
+    them): the organiser sets it in the admin pages, and the web and the CLI read the same row."""
+
+    __tablename__ = "site_setting"
+    key: Mapped[str] = mapped_column(db.String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(db.String(2000))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

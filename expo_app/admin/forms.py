@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from ..fields import WholeNumberField
 from ..models import PAPER_SIZES, SCORING_STATES
+from ..site_settings import BaseUrlError, normalise_base_url
 
 
 class EventForm(FlaskForm):
@@ -87,3 +88,17 @@ class ConfirmForm(FlaskForm):
     """A bare POST form: CSRF and a button, for deletes and other one-click actions."""
 
     submit = SubmitField("Confirm")
+
+
+class SiteSettingsForm(FlaskForm):
+    public_base_url = StringField(
+        "Public address of this site", validators=[Length(max=2000)],
+        description="The address judges' and students' phones reach, for example https://expo.example.org or "
+                    "http://192.168.1.20:5000: every printed QR code and link starts with it.")
+    submit = SubmitField("Save settings")
+
+    def validate_public_base_url(self, field):
+        try:
+            normalise_base_url(field.data)
+        except BaseUrlError as exc:
+            raise ValidationError(str(exc)) from None

@@ -3,15 +3,19 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..actions import OperationError
 from ..audit import changes, record
 from ..documents.certificates import refresh_certificate_texts, withdraw_certificates_of
 from ..extensions import db
-from ..models import (SCORING_STATES, Award, Criterion, CriterionLevel, Event, Judge, Score, ScoreValue, Team,
-                      TeamMember, utcnow)
+from ..models import (SCORING_STATES, Award, Criterion, CriterionLevel, Event, Judge, Score, ScoreValue, SiteSetting,
+                      Team, TeamMember, utcnow)
 from ..scoring.rubric import format_descriptors, parse_descriptors
+from ..site_settings import (PUBLIC_BASE_URL, BaseUrlError, forget_public_base_url, normalise_base_url,
+                             saved_setting)
 from .csv_import import CsvImportError, JudgeRow, MemberRow, TeamRow
 
 # The four judging criteria of the MLOps Innovation Expo (syllabus), each on a 1-5 scale.
@@ -477,3 +481,36 @@ def import_judges(event: Event, rows: list[JudgeRow]) -> tuple[int, int]:
     db.session.flush()
     record(event, "judges", "judges imported", "CSV file", {"added": added, "updated": updated})
     return added, updated
+
+
+def save_public_base_url(text: str) -> str:
+    """Save the site's public address, the start of every printed link and QR code; returns it as saved.
+
+    Refused (with the reason) when it is not a usable address, or when the environment variable
+    PUBLIC_BASE_URL is set: that one wins, so a saved address would not be used.
+    """
+    if (current_app.config.get("PUBLIC_BASE_URL") or "").strip():
+        raise OperationError("The environment variable PUBLIC_BASE_URL is set, and it wins: change it where the "
+                             "server is started (or unset it to use the address saved here).")
+    try:
+        url = normalise_base_url(text)
+    except BaseUrlError as exc:
+        raise OperationError(str(exc)) from None
+    setting = saved_setting(PUBLIC_BASE_URL)
+    before = setting.value if setting is not None else None
+    if before == url:
+        return url
+    if setting is None:
+        try:
+            with db.session.begin_nested():  # another organiser saving the first address at the same time
+                db.session.add(SiteSetting(key=PUBLIC_BASE_URL, value=url))
+        except IntegrityError:
+            setting = saved_setting(PUBLIC_BASE_URL)
+            before = setting.value
+    if setting is not None:
+        setting.value, setting.updated_at = url, utcnow()
+    db.session.flush()
+    forget_public_base_url()
+    record(None, "settings", "site address changed", "public address of the site", changes(
+        {"address": before}, {"address": url}))
+    return url

@@ -82,8 +82,11 @@ def audit_entries(event: Event, limit: int, offset: int, kind: str = "", actor: 
             sheets = sheets.where(ScoreAudit.action.not_in(COMMENT_ACTIONS))
         parts.append(sheets)
     if kind != "sheets":
+        # With the event's own actions, the site's (no event: the site's address), which every event's
+        # printed links depend on.
         actions = db.select(db.literal("action", db.String).label("kind"), AdminAction.id.label("id"),
-                            AdminAction.at.label("at")).where(AdminAction.event_id == event.id)
+                            AdminAction.at.label("at")).where(db.or_(AdminAction.event_id == event.id,
+                                                                     AdminAction.event_id.is_(None)))
         if kind in ADMIN_ACTION_AREAS:
             actions = actions.where(AdminAction.area == kind)
         if actor:

@@ -1,5 +1,5 @@
 """Organiser pages. Each view: load or 404, check permission, validate, one operation, commit, redirect."""
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..actions import (NOTHING_IMPORTED, OperationError, import_refused, release_lock_and_read, run_confirmed,
                        run_operation)
@@ -9,12 +9,15 @@ from ..extensions import db
 from ..models import ADMIN_ACTION_AREAS, Criterion, Event, Judge, Team, TeamMember
 from ..scoring.grades import SYLLABUS_SCALE, format_scale, parse_scale, scale_from_setting
 from ..scoring.rubric import format_descriptors
+from ..site_settings import (ENVIRONMENT, SETTINGS, BaseUrlError, address_history, normalise_base_url,
+                             public_base_url)
 from . import bp, operations as ops
 from .csv_import import JUDGES_TEMPLATE, TEAMS_TEMPLATE, CsvImportError, parse_judges_csv, parse_teams_csv
 from ..links import feedback_url
 from .exports import judge_links_csv, judge_sign_in_url, scores_csv, team_links_csv, team_url
 from .search import judge_matches, search, team_matches, tidy_query
-from .forms import ConfirmForm, CriterionForm, EventForm, ImportForm, JudgeForm, ScoringStateForm, TeamForm
+from .forms import (ConfirmForm, CriterionForm, EventForm, ImportForm, JudgeForm, ScoringStateForm, SiteSettingsForm,
+                    TeamForm)
 from .queries import AUDIT_KINDS, audit_entries, event_counts, group_sheets, score_sheets, sign_in_counts
 
 AUDIT_PAGE = 100
@@ -73,7 +76,7 @@ def event(event_id):
     state_form = ScoringStateForm(state=event.scoring_state)
     state_form.state.choices = [event.scoring_state, *sorted(ops.STATE_TRANSITIONS[event.scoring_state])]
     return render_template("admin/event.html", event=event, counts=event_counts(event), state_form=state_form,
-                           confirm=ConfirmForm())
+                           confirm=ConfirmForm(), base_url=public_base_url())
 
 
 @bp.route("/events/<int:event_id>/settings", methods=["GET", "POST"])
@@ -108,6 +111,47 @@ def scoring_state(event_id):
         for message in form.confirm_lock.errors or form.state.errors:
             flash(message, "error")
     return redirect(url_for("admin.event", event_id=event.id))
+
+
+# --- the whole site -----------------------------------------------------------------------------
+
+@bp.route("/settings", methods=["GET", "POST"])
+def site_settings():
+    current = public_base_url()
+    form = SiteSettingsForm()
+    if request.method == "GET":
+        form.public_base_url.data = current.url if current.source == SETTINGS else ""
+    elif current.source == ENVIRONMENT:
+        form.form_errors.append("The environment variable PUBLIC_BASE_URL is set, and it wins: nothing was saved.")
+    elif form.validate_on_submit():
+        before = current
+        try:
+            url = ops.save_public_base_url(form.public_base_url.data)
+        except OperationError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            if url == before.url:
+                flash(f"Nothing changed: printed links already start with {url}.", "success")
+            else:
+                flash(f"Saved: printed links and QR codes now start with {url}. Paper printed before still shows "
+                      f"{before.url}: print it again if that address does not reach this site.", "success")
+            return redirect(url_for("admin.site_settings"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/site_settings.html", event=None, form=form, current=current,
+                           history=address_history(), environment_problem=_environment_problem(current),
+                           default_url=current_app.config["DEFAULT_PUBLIC_BASE_URL"]), status
+
+
+def _environment_problem(current) -> str:
+    """Why the address set in the environment would not work, if it would not."""
+    if current.source != ENVIRONMENT:
+        return ""
+    try:
+        normalise_base_url(current.url)
+    except BaseUrlError as exc:
+        return str(exc)
+    return ""
 
 
 # --- rubric -------------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ MATRIX = {
     "admin.scores": ADMIN_GET,
     "admin.scores_export": ADMIN_GET,
     "admin.audit": ADMIN_GET,
+    "admin.site_settings": ADMIN_GET,
     "results.dashboard": ADMIN_GET,
     "results.dashboard_json": ADMIN_GET,
     "results.ranking_csv": ADMIN_GET,
