@@ -29,7 +29,10 @@
       })
       .then(function (data) {
         if (data) {
+          // Keep open the "What is this?" explanations the organiser is reading.
+          var open = Array.prototype.map.call(live.querySelectorAll("details[open][id]"), function (d) { return d.id; });
           live.innerHTML = data.html;
+          open.forEach(function (id) { var d = document.getElementById(id); if (d) { d.open = true; } });
           version = data.version;
           say("Live: updated at " + new Date().toLocaleTimeString());
         }

@@ -75,7 +75,8 @@ def test_organiser_dashboard_and_public_pages_meet_wcag_aa(chromium, expo, phone
         page.get_by_label("E-mail").fill(DEMO_ADMIN[0])
         page.get_by_label("Password").fill(DEMO_ADMIN[1])
         page.get_by_role("button", name="Sign in").click()
-        for path in ("dashboard", "awards", "feedback", "print"):
+        for path in ("dashboard", "awards", "feedback", "print", "teams", "teams?q=zebra", "judges?q=google",
+                     "assignments"):
             page.goto(f"/admin/events/{expo.event_id}/{path}")
             assert _serious(page) == [], path
     finally:

@@ -22,6 +22,9 @@ def test_dashboard_updates_itself_when_a_score_arrives(chromium, expo):
         board = page.locator("#board-h + p + *")
         expect(page.locator("#live")).to_contain_text("No complete score sheets yet.")
         page.evaluate("window.__notReloaded = true")
+        # An explanation the organiser opened stays open when the dashboard refreshes under it.
+        page.get_by_text("What do adjusted, the intervals and P(top 3) mean?").click()
+        expect(page.locator("details#help-ranking")).to_have_attribute("open", "")
 
         def score_drift_busters(session):
             from expo_app.judging.operations import SheetInput, submit_score
@@ -37,5 +40,7 @@ def test_dashboard_updates_itself_when_a_score_arrives(chromium, expo):
         expect(page.locator("#live-status")).to_have_text(re.compile(r"^Live: updated at"))
         assert page.evaluate("window.__notReloaded") is True
         expect(page.locator("#live")).to_contain_text("1 rated sheet · 12 teams")
+        expect(page.locator("details#help-ranking")).to_have_attribute("open", "")
+        expect(page.locator("details#help-connectivity")).to_have_count(0)  # no plan, so no connectivity
     finally:
         context.close()
