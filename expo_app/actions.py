@@ -39,6 +39,18 @@ def run_confirmed(operation: Callable[[], object], success: str | Callable[[obje
     return run_operation(operation, success)
 
 
+def run_ticked(form, operation: Callable[[], object], success: str | Callable[[object], str]) -> bool:
+    """run_operation for an action that asks for a ticked box (a TickedConfirmForm): without the tick,
+    or with an expired form, nothing runs and the flash says why."""
+    if not form.validate_on_submit():
+        expired = "csrf_token" in form.errors
+        for message in ([] if expired else form.understood.errors) or [EXPIRED]:
+            flash(message, "error")
+        return False
+    return run_operation(operation, success)
+
+
+EXPIRED = "This button's form had expired: nothing changed. Try again."
 NOTHING_IMPORTED = "Nothing was imported. Fix these lines and upload the file again:"
 SHOWN_IMPORT_ERRORS = 200
 

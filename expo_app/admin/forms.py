@@ -5,15 +5,19 @@ from wtforms import BooleanField, DateField, EmailField, FloatField, SelectField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..fields import WholeNumberField
-from ..models import PAPER_SIZES, SCORING_STATES
+from ..models import PAPER_SIZES, SCORING_STATES, Event
 from ..site_settings import BaseUrlError, normalise_base_url
+
+# A new event's judges per team (k): the model's default, so that the form, create_event and the
+# README's "4 for new events" say the same.
+DEFAULT_JUDGES_PER_TEAM = Event.__table__.c.judges_per_team.default.arg
 
 
 class EventForm(FlaskForm):
     name = StringField("Event name", validators=[DataRequired(), Length(max=200)])
     held_on = DateField("Date", validators=[Optional()])
     venue = StringField("Venue", validators=[Optional(), Length(max=200)])
-    judges_per_team = WholeNumberField("Judges wanted per team", default=3,
+    judges_per_team = WholeNumberField("Judges wanted per team", default=DEFAULT_JUDGES_PER_TEAM,
                                    validators=[DataRequired(), NumberRange(min=1, max=50)])
     paper_size = SelectField("Paper for printing", choices=list(PAPER_SIZES), default="A4",
                              description="Placards, badges and certificates are laid out for this paper.")
@@ -38,7 +42,7 @@ class EventForm(FlaskForm):
 
 class ScoringStateForm(FlaskForm):
     state = SelectField("Scoring", choices=list(SCORING_STATES))
-    confirm_lock = BooleanField("When locking: I understand that locked scores are final")
+    confirm_lock = BooleanField("I understand: locked scores are final, and judges' badges stop signing in")
     submit = SubmitField("Change scoring state")
 
     def validate_confirm_lock(self, field):
@@ -88,6 +92,50 @@ class ConfirmForm(FlaskForm):
     """A bare POST form: CSRF and a button, for deletes and other one-click actions."""
 
     submit = SubmitField("Confirm")
+
+
+class TickedConfirmForm(FlaskForm):
+    """An action that makes printed paper or a sign-in stop working: CSRF and a box to tick that says what
+    stops working. Without the tick nothing changes and `refusal` says why. Each page gives each such
+    form its own prefix, so that two on one page have their own field ids."""
+
+    understood = BooleanField("I understand")
+    refusal = "Nothing changed: tick the box to confirm."
+
+    def validate_understood(self, field):
+        if not field.data:
+            raise ValidationError(self.refusal)
+
+
+class RemoveTeamForm(TickedConfirmForm):
+    understood = BooleanField("I understand: this team's printed table placard stops working, and if the team is "
+                              "added again it gets a new table code, so its placard must be printed again.")
+    refusal = "Nothing changed: tick “I understand” to remove the team (its printed placard would stop working)."
+
+
+class ReissueFeedbackLinkForm(TickedConfirmForm):
+    understood = BooleanField("I understand: the link on the team's printed slip stops working, so I print a new "
+                              "slip for the team.")
+    refusal = ("Nothing changed: tick “I understand” to reissue the feedback link (the link on the printed slip "
+               "would stop working).")
+
+
+class RemoveJudgeForm(TickedConfirmForm):
+    understood = BooleanField("I understand: this judge's printed badge stops working, and phones signed in with "
+                              "it are signed out.")
+    refusal = "Nothing changed: tick “I understand” to remove the judge (their printed badge would stop working)."
+
+
+class ReissueBadgeForm(TickedConfirmForm):
+    understood = BooleanField("I understand: the badge this judge holds now stops working (phones signed in with "
+                              "it are signed out), so I print the new badge.")
+    refusal = "Nothing changed: tick “I understand” to reissue the badge (the printed badge would stop working)."
+
+
+class WithdrawBadgeForm(TickedConfirmForm):
+    understood = BooleanField("I understand: this badge stops signing in, and phones signed in with it are signed "
+                              "out, until I let it work again.")
+    refusal = "Nothing changed: tick “I understand” to withdraw the badge (it would stop signing in)."
 
 
 class SiteSettingsForm(FlaskForm):

@@ -51,19 +51,24 @@ DEFAULT_RUBRIC = [
 ]
 
 # Scoring moves forward through the expo; "locked" is final because certificates and grades
-# are built from it. Closed can reopen (a judge arrived late); draft is only for set-up.
+# are built from it (the page asks for a ticked confirmation), straight from open too. Closed can
+# reopen (a judge arrived late); draft is only for set-up.
 STATE_TRANSITIONS = {
     "draft": {"open"},
-    "open": {"closed"},
+    "open": {"closed", "locked"},
     "closed": {"open", "locked"},
     "locked": set(),
 }
 
 
-def create_event(name: str, held_on: date | None = None, venue: str = "", judges_per_team: int = 3,
+def create_event(name: str, held_on: date | None = None, venue: str = "", judges_per_team: int | None = None,
                  with_default_rubric: bool = True) -> Event:
-    """A new event in draft, with the syllabus rubric unless asked otherwise; current if it is the first."""
-    event = Event(name=name.strip(), held_on=held_on, venue=venue.strip(), judges_per_team=judges_per_team)
+    """A new event in draft, with the syllabus rubric unless asked otherwise; current if it is the first.
+
+    Without `judges_per_team`, the model's default (4)."""
+    event = Event(name=name.strip(), held_on=held_on, venue=venue.strip())
+    if judges_per_team is not None:
+        event.judges_per_team = judges_per_team
     if db.session.execute(db.select(db.func.count(Event.id))).scalar() == 0:
         event.is_current = True
     db.session.add(event)

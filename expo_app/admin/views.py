@@ -2,7 +2,7 @@
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..actions import (NOTHING_IMPORTED, OperationError, import_refused, release_lock_and_read, run_confirmed,
-                       run_operation)
+                       run_operation, run_ticked)
 from ..auth.session import admin_required
 from ..documents.qr import qr_svg
 from ..extensions import db
@@ -16,8 +16,9 @@ from .csv_import import JUDGES_TEMPLATE, TEAMS_TEMPLATE, CsvImportError, parse_j
 from ..links import feedback_url
 from .exports import judge_links_csv, judge_sign_in_url, scores_csv, team_links_csv, team_url
 from .search import judge_matches, search, team_matches, tidy_query
-from .forms import (ConfirmForm, CriterionForm, EventForm, ImportForm, JudgeForm, ScoringStateForm, SiteSettingsForm,
-                    TeamForm)
+from .forms import (ConfirmForm, CriterionForm, EventForm, ImportForm, JudgeForm, ReissueBadgeForm,
+                    ReissueFeedbackLinkForm, RemoveJudgeForm, RemoveTeamForm, ScoringStateForm, SiteSettingsForm,
+                    TeamForm, WithdrawBadgeForm)
 from .queries import AUDIT_KINDS, audit_entries, event_counts, group_sheets, score_sheets, sign_in_counts
 
 AUDIT_PAGE = 100
@@ -257,23 +258,28 @@ def edit_team(team_id):
             flash(f"{team.name} saved.", "success")
             return redirect(url_for("admin.teams", event_id=team.event_id))
     return render_template("admin/team_edit.html", event=team.event, team=team, form=form, url=team_url(team),
-                           feedback_url=feedback_url(team), confirm=ConfirmForm())
+                           feedback_url=feedback_url(team), confirm=ConfirmForm(),
+                           remove_form=RemoveTeamForm(prefix="remove"),
+                           reissue_form=ReissueFeedbackLinkForm(prefix="reissue"))
 
 
 @bp.route("/teams/<int:team_id>/delete", methods=["POST"])
 def delete_team(team_id):
     team = _get(Team, team_id)
-    event_id = team.event_id
-    run_confirmed(lambda: ops.delete_team(team), "Team removed.")
-    return redirect(url_for("admin.teams", event_id=event_id))
+    event_id, name = team.event_id, team.name
+    if run_ticked(RemoveTeamForm(prefix="remove"), lambda: ops.delete_team(team),
+                  f"{name} removed: its printed table placard no longer works."):
+        return redirect(url_for("admin.teams", event_id=event_id))
+    return redirect(url_for("admin.edit_team", team_id=team_id))
 
 
 @bp.route("/teams/<int:team_id>/feedback-link/reissue", methods=["POST"])
 def reissue_feedback_link(team_id):
     team = _get(Team, team_id)
-    run_confirmed(lambda: ops.reissue_feedback_link(team),
-                  f"New feedback link for {team.name}: print a new slip. Older links no longer work.")
-    return redirect(url_for("admin.edit_team", team_id=team.id, _anchor="feedback-link"))
+    if run_ticked(ReissueFeedbackLinkForm(prefix="reissue"), lambda: ops.reissue_feedback_link(team),
+                  f"New feedback link for {team.name}: print a new slip. Older links no longer work."):
+        return redirect(url_for("admin.edit_team", team_id=team.id, _anchor="feedback-link"))
+    return redirect(url_for("admin.edit_team", team_id=team.id))
 
 
 @bp.route("/teams/<int:team_id>/feedback-link/withdraw", methods=["POST"])
@@ -377,31 +383,41 @@ def edit_judge(judge_id):
             flash(f"{judge.name} saved.", "success")
             return redirect(url_for("admin.judges", event_id=judge.event_id))
     return render_template("admin/judge_edit.html", event=judge.event, judge=judge, form=form,
-                           sign_in_url=judge_sign_in_url(judge), confirm=ConfirmForm())
+                           sign_in_url=judge_sign_in_url(judge), confirm=ConfirmForm(),
+                           reissue_form=ReissueBadgeForm(prefix="reissue"),
+                           withdraw_form=WithdrawBadgeForm(prefix="withdraw"),
+                           remove_form=RemoveJudgeForm(prefix="remove"))
 
 
 @bp.route("/judges/<int:judge_id>/delete", methods=["POST"])
 def delete_judge(judge_id):
     judge = _get(Judge, judge_id)
-    event_id = judge.event_id
-    run_confirmed(lambda: ops.delete_judge(judge), "Judge removed.")
-    return redirect(url_for("admin.judges", event_id=event_id))
+    event_id, name = judge.event_id, judge.name
+    if run_ticked(RemoveJudgeForm(prefix="remove"), lambda: ops.delete_judge(judge),
+                  f"{name} removed: their printed badge no longer works."):
+        return redirect(url_for("admin.judges", event_id=event_id))
+    return redirect(url_for("admin.edit_judge", judge_id=judge_id))
 
 
 @bp.route("/judges/<int:judge_id>/reissue", methods=["POST"])
 def reissue_badge(judge_id):
     judge = _get(Judge, judge_id)
-    run_confirmed(lambda: ops.reissue_badge(judge),
-                  f"New sign-in link for {judge.name}: print the new badge. Older links no longer work.")
+    run_ticked(ReissueBadgeForm(prefix="reissue"), lambda: ops.reissue_badge(judge),
+               f"New sign-in link for {judge.name}: print the new badge. Older links no longer work.")
     return redirect(url_for("admin.edit_judge", judge_id=judge.id))
 
 
 @bp.route("/judges/<int:judge_id>/withdraw", methods=["POST"])
 def withdraw_badge(judge_id):
     judge = _get(Judge, judge_id)
-    withdrawing = judge.revoked_at is None
-    run_confirmed(lambda: ops.set_badge_withdrawn(judge, withdrawing),
-                  f"{judge.name}'s badge is {'withdrawn' if withdrawing else 'working again'}.")
+    # The wanted state ("off": 1 withdraws, 0 lets it work again), so a double submit cannot flip it
+    # back; without it, the other state than now.
+    withdrawing = request.form.get("off", "1" if judge.revoked_at is None else "0") == "1"
+    if withdrawing:
+        run_ticked(WithdrawBadgeForm(prefix="withdraw"), lambda: ops.set_badge_withdrawn(judge, True),
+                   f"{judge.name}'s badge is withdrawn: it no longer signs in.")
+    else:
+        run_confirmed(lambda: ops.set_badge_withdrawn(judge, False), f"{judge.name}'s badge is working again.")
     return redirect(url_for("admin.edit_judge", judge_id=judge.id))
 
 

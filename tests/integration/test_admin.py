@@ -59,7 +59,7 @@ def test_create_event_gets_syllabus_rubric_and_can_become_current(app, client, a
 
 
 @pytest.mark.parametrize("path, state, allowed", [
-    ("open", "closed", True), ("open", "draft", False), ("open", "locked", False),
+    ("open", "closed", True), ("open", "draft", False), ("open", "locked", True),
 ])
 def test_scoring_state_transitions(app, client, admin, path, state, allowed):
     page = client.post(f"/admin/events/{admin['event']}/state", data={"state": state, "confirm_lock": "y"},
@@ -133,7 +133,7 @@ def test_add_edit_and_remove_team(app, client, admin):
     with app.app_context():
         team = db.session.get(Team, team_id)
         assert (team.name, team.table_number, team.code, len(team.members)) == ("Renamed", 41, code, 1)
-    client.post(f"/admin/teams/{team_id}/delete")
+    client.post(f"/admin/teams/{team_id}/delete", data={"remove-understood": "y"})
     with app.app_context():
         assert db.session.get(Team, team_id) is None and db.session.query(TeamMember).filter_by(team_id=team_id).count() == 0
 
@@ -142,7 +142,8 @@ def test_team_with_scores_cannot_be_removed(app, client, auth, admin):
     auth.judge(admin["judges"][0])
     client.post(f"/t/{team_code(app, admin['teams'][0])}", data=full_sheet(app, admin["event"]))
     auth.admin()
-    page = client.post(f"/admin/teams/{admin['teams'][0]}/delete", follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"/admin/teams/{admin['teams'][0]}/delete", data={"remove-understood": "y"},
+                       follow_redirects=True).get_data(as_text=True)
     assert "Drift Busters has 1 score sheets, so it cannot be removed." in page
     with app.app_context():
         assert db.session.get(Team, admin["teams"][0]) is not None
@@ -309,14 +310,14 @@ def test_judge_management(app, client, admin):
     assert "Nia already uses nia@x.org." in page
     with app.app_context():
         nia = db.session.execute(db.select(Judge).where(Judge.email == "nia@x.org")).scalar_one()
-        nia_id = nia.id
+        nia_id, nia_uid = nia.id, nia.uid  # the badge names the judge's uid, never the row id
     page = client.get(f"/admin/judges/{nia_id}/edit").get_data(as_text=True)
-    assert f"https://expo.example.org/j/{nia_id}-1-" in page
-    client.post(f"/admin/judges/{nia_id}/reissue")
-    assert f"https://expo.example.org/j/{nia_id}-2-" in client.get(f"/admin/judges/{nia_id}/edit").get_data(as_text=True)
-    client.post(f"/admin/judges/{nia_id}/withdraw")
+    assert f"https://expo.example.org/j/{nia_uid}-1-" in page
+    client.post(f"/admin/judges/{nia_id}/reissue", data={"reissue-understood": "y"})
+    assert f"https://expo.example.org/j/{nia_uid}-2-" in client.get(f"/admin/judges/{nia_id}/edit").get_data(as_text=True)
+    client.post(f"/admin/judges/{nia_id}/withdraw", data={"withdraw-understood": "y"})
     assert client.get(f"/admin/judges/{nia_id}/qr.svg").status_code == 404
-    client.post(f"/admin/judges/{nia_id}/delete")
+    client.post(f"/admin/judges/{nia_id}/delete", data={"remove-understood": "y"})
     with app.app_context():
         assert db.session.get(Judge, nia_id) is None
 
@@ -397,7 +398,7 @@ def test_judge_qr_is_never_cached_and_its_url_carries_the_badge_version(app, cli
     response = client.get(f"/admin/judges/{judge_id}/qr.svg")
     assert response.headers["Cache-Control"] == "no-store"
     assert f"/admin/judges/{judge_id}/qr.svg?v=1" in client.get(f"/admin/judges/{judge_id}/edit").get_data(as_text=True)
-    client.post(f"/admin/judges/{judge_id}/reissue")
+    client.post(f"/admin/judges/{judge_id}/reissue", data={"reissue-understood": "y"})
     assert f"/admin/judges/{judge_id}/qr.svg?v=2" in client.get(f"/admin/judges/{judge_id}/edit").get_data(as_text=True)
 
 
@@ -408,7 +409,8 @@ def test_team_holding_an_award_cannot_be_removed(app, client, admin):
         category = db.session.execute(db.select(AwardCategory).where(AwardCategory.place == 1)).scalar_one()
         db.session.add(Award(category=category, team_id=admin["teams"][5], reason="by hand", followed_suggestion=False))
         db.session.commit()
-    page = client.post(f"/admin/teams/{admin['teams'][5]}/delete", follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"/admin/teams/{admin['teams'][5]}/delete", data={"remove-understood": "y"},
+                       follow_redirects=True).get_data(as_text=True)
     assert "holds 1 award: undo the decision first." in page
     with app.app_context():
         assert db.session.get(Team, admin["teams"][5]) is not None

@@ -153,7 +153,8 @@ def test_teams(app, client, admin):
         {"name": {"before": "New Team", "after": "Renamed"}, "table": {"before": 40, "after": 41},
          "members added": ["Ada Lovelace <ada@x.org> S-1"],
          "members removed": ["Ada Lovelace <ada@x.org>", "Alan Turing <alan@x.org>"]}, ACTOR)
-    assert one_action(app, last_id(app), lambda: client.post(f"/admin/teams/{team_id}/delete")) \
+    assert one_action(app, last_id(app), lambda: client.post(f"/admin/teams/{team_id}/delete",
+                                                             data={"remove-understood": "y"})) \
         == ("teams", "team deleted", "Renamed", {"table": 41, "project": "P", "members": 1}, ACTOR)
 
     csv_text = ("team,project,table,member,email\nDrift Busters,New title,1,Zed Zee,zed@x.org\n"
@@ -171,7 +172,8 @@ def test_teams(app, client, admin):
     mark = last_id(app)  # the same wish twice (a double submit) changes nothing the second time
     client.post(f"/admin/members/{member_id}/presence", data={"present": "0"})
     assert actions_since(app, mark) == []
-    assert one_action(app, last_id(app), lambda: client.post(f"/admin/teams/{drift}/feedback-link/reissue")) \
+    assert one_action(app, last_id(app), lambda: client.post(f"/admin/teams/{drift}/feedback-link/reissue",
+                                                             data={"reissue-understood": "y"})) \
         == ("teams", "feedback link reissued", "Drift Busters", None, ACTOR)
     assert one_action(app, last_id(app), lambda: client.post(f"/admin/teams/{drift}/feedback-link/withdraw",
                                                              data={"off": "1"})) \
@@ -188,15 +190,18 @@ def test_judges_and_badges(app, client, admin):
     assert one_action(app, last_id(app), lambda: client.post(f"/admin/judges/{nia}/edit", data={
         "name": "Nia Long", "email": "nia@x.org", "affiliation": "Globex"})) \
         == ("judges", "judge edited", "Nia Long", {"affiliation": {"before": "Acme", "after": "Globex"}}, ACTOR)
-    assert one_action(app, last_id(app), lambda: client.post(f"/admin/judges/{nia}/reissue")) \
+    assert one_action(app, last_id(app), lambda: client.post(f"/admin/judges/{nia}/reissue",
+                                                             data={"reissue-understood": "y"})) \
         == ("badges", "badge reissued", "Nia Long", None, ACTOR)
-    assert one_action(app, last_id(app), lambda: client.post(f"/admin/judges/{nia}/withdraw")) \
+    assert one_action(app, last_id(app), lambda: client.post(f"/admin/judges/{nia}/withdraw",
+                                                             data={"withdraw-understood": "y"})) \
         == ("badges", "badge withdrawn", "Nia Long", None, ACTOR)
     assert one_action(app, last_id(app), lambda: client.post(f"/admin/judges/{nia}/withdraw")) \
         == ("badges", "badge restored", "Nia Long", None, ACTOR)
     assert one_action(app, last_id(app), lambda: client.post(f"/admin/judges/{nia}/availability")) \
         == ("judges", "judge marked away", "Nia Long", None, ACTOR)
-    assert one_action(app, last_id(app), lambda: client.post(f"/admin/judges/{nia}/delete")) \
+    assert one_action(app, last_id(app), lambda: client.post(f"/admin/judges/{nia}/delete",
+                                                             data={"remove-understood": "y"})) \
         == ("judges", "judge deleted", "Nia Long", {"email": "nia@x.org"}, ACTOR)
     text = "name,email,affiliation\nNew Judge,new@x.org,Acme\nGrace Hopper,grace.hopper@judges.example.com,Navy\n"
     assert one_action(app, last_id(app), lambda: upload(client, f"/admin/events/{event}/judges/import", text)) \
@@ -355,8 +360,8 @@ def test_a_refused_operation_records_nothing(app, client, auth, admin):
     with app.app_context():
         score_id = db.session.execute(db.select(Score.id)).scalar_one()
     mark = last_id(app)
-    client.post(f"/admin/teams/{admin['teams'][0]}/delete")  # has a score sheet
-    client.post(f"/admin/judges/{admin['judges'][0]}/delete")  # has submitted one
+    client.post(f"/admin/teams/{admin['teams'][0]}/delete", data={"remove-understood": "y"})  # has a score sheet
+    client.post(f"/admin/judges/{admin['judges'][0]}/delete", data={"remove-understood": "y"})  # has submitted one
     client.post(f"/admin/criteria/{cid}/delete")  # has scores
     client.post(f"/admin/criteria/{cid}/edit", data={"name": "X", "weight": "1", "scale_min": "0", "scale_max": "9"})
     client.post(f"/admin/events/{event}/teams", data={"name": "Pipeline Pilots", "table_number": "77"})  # name taken
@@ -385,7 +390,7 @@ def test_the_page_shows_sheets_and_actions_newest_first_with_a_filter(app, clien
     auth.judge(admin["judges"][0])
     client.post(f"/t/{team_code(app, admin['teams'][0])}", data=full_sheet(app, event, 4))
     auth.admin()
-    client.post(f"/admin/judges/{admin['judges'][1]}/reissue")
+    client.post(f"/admin/judges/{admin['judges'][1]}/reissue", data={"reissue-understood": "y"})
     judge0, judge1 = names(app, Judge, admin["judges"][:2])
 
     everything = page_rows(audit(client, event))
@@ -472,7 +477,7 @@ def test_html_in_names_and_the_filter_is_escaped(app, client, admin):
 def test_the_event_file_carries_the_organisers_actions(app, client, admin):
     from expo_app.portability import export_event
 
-    client.post(f"/admin/judges/{admin['judges'][0]}/reissue")
+    client.post(f"/admin/judges/{admin['judges'][0]}/reissue", data={"reissue-understood": "y"})
     with app.app_context():
         data = export_event(db.session.get(Event, admin["event"]))
         judge = db.session.get(Judge, admin["judges"][0]).name

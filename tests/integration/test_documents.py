@@ -131,7 +131,7 @@ def test_badges_six_to_a_sheet_and_a_reissued_badge_prints_its_new_link(app, cli
 
 def test_a_withdrawn_badge_is_not_printed(app, client, admin):
     judge_id = admin["judges"][0]
-    client.post(f"/admin/judges/{judge_id}/withdraw")
+    client.post(f"/admin/judges/{judge_id}/withdraw", data={"withdraw-understood": "y"})
     page = client.get(f"/admin/judges/{judge_id}/badge.pdf", follow_redirects=True).get_data(as_text=True)
     assert "badge is withdrawn: put it back in service before printing it" in page
     sheet = pdf_pages(client.get(f"/admin/events/{admin['event']}/print/badges.pdf").data)

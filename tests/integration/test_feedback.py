@@ -107,7 +107,7 @@ def test_links_are_unguessable_revocable_and_reprintable(app, client, commented)
     judge_token = f"/f/{commented['judges'][0]}-1-" + link.rsplit("-", 1)[1]  # another purpose's MAC shape
     assert anonymous.get(judge_token).status_code == 404
     team_id = commented["teams"][0]
-    client.post(f"/admin/teams/{team_id}/feedback-link/reissue")
+    client.post(f"/admin/teams/{team_id}/feedback-link/reissue", data={"reissue-understood": "y"})
     response = anonymous.get(link)
     assert response.status_code == 410 and "has been replaced" in response.get_data(as_text=True)
     with app.app_context():
