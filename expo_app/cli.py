@@ -22,19 +22,43 @@ DEMO_ADMIN_EMAIL = "admin@example.org"
 
 
 def _event(selector: str | None) -> Event:
+    """The event a command acts on: the current one, or the one --event names. Says which on stderr."""
     from .admin.operations import current_event
 
     if selector is None:
         event = current_event()
         if event is None:
             raise click.ClickException("There is no current event. Run `expo seed-demo` or create one in the admin pages.")
-        return event
-    event = db.session.get(Event, int(selector)) if selector.isdigit() else None
-    if event is None:
-        event = db.session.execute(db.select(Event).where(Event.name == selector)).scalars().first()
-    if event is None:
-        raise click.ClickException(f"No event has the id or name {selector!r}.")
+    else:
+        event = db.session.get(Event, int(selector)) if selector.isdigit() and len(selector) < 10 else None
+        if event is None:
+            event = db.session.execute(db.select(Event).where(Event.name == selector)).scalars().first()
+        if event is None:
+            raise click.ClickException(f"No event has the id or name {selector!r}.")
+    click.echo(which_event(event, named=selector is not None), err=True)
     return event
+
+
+SHOWN_OTHER_EVENTS = 10
+
+
+def which_event(event: Event, named: bool) -> str:
+    """The line that says which event a command used (on standard error, so that a CSV piped to a file
+    stays clean), and, when none was named while others exist, which others there are."""
+    others = db.session.execute(db.select(Event.id, Event.name, Event.is_current).where(Event.id != event.id)
+                                .order_by(Event.id)).all()
+    if named:
+        current = next((o for o in others if o.is_current), None)
+        where = "named with --event" + (", current" if event.is_current else "") \
+            + (f"; the current event is {current.name}, id {current.id}" if current is not None else "")
+        return f"Event: {event.name} (id {event.id}, {where})."
+    line = f"Event: {event.name} (id {event.id}, current). Use --event ID|NAME for another."
+    if not others:
+        return line
+    listed = ", ".join(f"{o.id} {o.name}" for o in others[:SHOWN_OTHER_EVENTS])
+    more = len(others) - SHOWN_OTHER_EVENTS
+    return (f"{line}\nNo event was named and {len(others) + 1} events exist, so the current one is used. "
+            f"The others: {listed}" + (f", and {more} more" if more > 0 else "") + ".")
 
 
 event_option = click.option("--event", "event_selector", default=None, metavar="ID|NAME",
@@ -138,6 +162,9 @@ def seed_demo(with_scores):
     if db.session.execute(db.select(db.func.count(Event.id))).scalar():
         click.echo("The database already holds an event: nothing seeded.")
         return
+    # The demo login is kept in the instance folder, which production does not create by itself:
+    # made first, so that a seeded demo never ends up with a password nobody was told.
+    Path(current_app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
     password = secrets.token_urlsafe(12)
     event = seed_demo_event(DEMO_ADMIN_EMAIL, password, with_scores=with_scores)
     db.session.commit()
@@ -409,9 +436,10 @@ def export_event(file, event_selector):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @with_appcontext
 def import_event(file):
-    """Restore an event from `expo export-event`'s JSON, all or nothing."""
+    """Restore an event from `expo export-event`'s JSON, all or nothing (into an empty database too)."""
     from .portability import EventFileError, import_event as restore, read_event_file
 
+    _create_tables_if_none()
     try:
         try:
             text = Path(file).read_bytes().decode("utf-8")
@@ -432,6 +460,27 @@ def import_event(file):
                  "certificate codes are new, so print the badges and slips again. The teams' table QR codes are "
                  "unchanged.")
     click.echo(f"Imported {event.name} (id {event.id}): {len(event.teams)} teams, {len(event.judges)} judges. {paper}")
+    _say_how_to_add_an_organiser()
+
+
+def _create_tables_if_none() -> None:
+    """A database without tables gets them first, as `expo init-db` makes them (the migrations)."""
+    from flask_migrate import upgrade
+
+    # Through the session's own connection: on SQLite a second connection would wait for the write
+    # lock this command's transaction already holds.
+    if "event" in db.inspect(db.session.connection()).get_table_names():
+        return
+    db.session.rollback()  # the migrations run on their own connection
+    upgrade()
+    click.echo("The database had no tables: created them (as `expo init-db` does).")
+
+
+def _say_how_to_add_an_organiser() -> None:
+    from .models import AdminUser
+
+    if not db.session.execute(db.select(db.func.count(AdminUser.id))).scalar():
+        click.echo("No organiser can sign in to this database yet: add one with `expo create-admin EMAIL`.")
 
 
 @click.command("assign")

@@ -65,10 +65,10 @@ def test_import_commands_all_or_nothing(app, runner, tmp_path):
 
 def test_link_and_score_exports(app, runner, tmp_path):
     runner.invoke(args=["seed-demo", "--with-scores"])
-    judge_links = runner.invoke(args=["judge-links"]).output.splitlines()
+    judge_links = runner.invoke(args=["judge-links"]).stdout.splitlines()
     assert judge_links[0] == "judge,email,url" and len(judge_links) == 7
     assert judge_links[1].startswith("Alan Kay,alan.kay@judges.example.com,https://expo.example.org/j/")
-    team_links = runner.invoke(args=["team-links"]).output.splitlines()
+    team_links = runner.invoke(args=["team-links"]).stdout.splitlines()
     assert team_links[0] == "team,table,qr_url,feedback_url"
     assert team_links[1].startswith("Drift Busters,1,https://expo.example.org/t/")
     out = tmp_path / "scores.csv"
@@ -86,8 +86,8 @@ def test_event_option_selects_by_id_or_name(app, runner):
 
         create_event("Spring")
         db.session.commit()
-    assert runner.invoke(args=["team-links", "--event", "Spring"]).output.strip() == "team,table,qr_url,feedback_url"
-    assert runner.invoke(args=["team-links", "--event", "1"]).output.count("\n") == 13
+    assert runner.invoke(args=["team-links", "--event", "Spring"]).stdout.strip() == "team,table,qr_url,feedback_url"
+    assert runner.invoke(args=["team-links", "--event", "1"]).stdout.count("\n") == 13
     result = runner.invoke(args=["team-links", "--event", "Nope"])
     assert result.exit_code != 0 and "No event has the id or name 'Nope'." in result.output
 
@@ -107,12 +107,12 @@ def test_rank_from_the_database_equals_rank_from_its_export(app, runner, tmp_pat
     scores, criteria = tmp_path / "scores.csv", tmp_path / "criteria.csv"
     runner.invoke(args=["export-scores", "-o", str(scores)])
     criteria.write_text(CRITERIA_CSV)
-    from_db = runner.invoke(args=["rank"]).output
-    from_files = runner.invoke(args=["rank", str(scores), "--criteria", str(criteria)]).output
+    from_db = runner.invoke(args=["rank"]).stdout
+    from_files = runner.invoke(args=["rank", str(scores), "--criteria", str(criteria)]).stdout
     lines = from_db.splitlines()
     assert lines[0] == "rank,team,score,raw_mean,score_low,score_high,rank_low,rank_high,judges"
     assert len(lines) == 13 and from_db == from_files
-    raw = runner.invoke(args=["rank", "--method", "raw"]).output.splitlines()
+    raw = runner.invoke(args=["rank", "--method", "raw"]).stdout.splitlines()
     assert all(row.split(",")[2] == row.split(",")[3] for row in raw[1:])  # raw: score is the raw mean
 
 
