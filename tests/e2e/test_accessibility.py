@@ -92,3 +92,22 @@ def test_organiser_dashboard_and_public_pages_meet_wcag_aa(chromium, expo, phone
     assert _serious(phone) == [], "team feedback page"
     phone.goto("/v/1-AAAAAAAAAAAAAAAA")
     assert _serious(phone) == [], "certificate verification page"
+
+
+def test_organiser_set_up_pages_with_their_confirmations_meet_wcag_aa(chromium, expo):
+    """The pages whose actions ask for a ticked box (event overview's lock, team and judge pages), and the
+    Site settings page, at a laptop's width and a phone's."""
+    for viewport in ({"width": 1280, "height": 900}, {"width": 390, "height": 844}):
+        context = chromium.new_context(viewport=viewport, base_url=expo.base_url)
+        page = context.new_page()
+        try:
+            page.goto("/admin/login")
+            page.get_by_label("E-mail").fill(DEMO_ADMIN[0])
+            page.get_by_label("Password").fill(DEMO_ADMIN[1])
+            page.get_by_role("button", name="Sign in").click()
+            for path in (f"/admin/events/{expo.event_id}", f"/admin/teams/{expo.team_ids[0]}/edit",
+                         f"/admin/judges/{expo.judge_ids[0]}/edit", "/admin/settings"):
+                page.goto(path)
+                assert _serious(page) == [], (path, viewport["width"])
+        finally:
+            context.close()
