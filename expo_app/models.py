@@ -357,6 +357,11 @@ class Score(db.Model):
     __table_args__ = (UniqueConstraint("judge_id", "team_id"),)
 
     @property
+    def rated(self) -> bool:
+        """Whether this sheet carries a rating (not absent, no declared conflict), counted or set aside."""
+        return not (self.absent or self.conflict)
+
+    @property
     def counts(self) -> bool:
         """Whether this sheet carries a rating that counts (not absent, no conflict, not set aside)."""
         return not (self.absent or self.conflict or self.set_aside_at is not None)

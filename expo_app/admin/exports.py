@@ -13,11 +13,12 @@ def score_rows(event: Event) -> list[tuple]:
     """One row per judge × team × criterion, in table then judge order.
 
     An absent team's sheet gives a row per criterion with an empty score and absent=true; sheets
-    with a declared conflict of interest are not scores and are left out.
+    with a declared conflict of interest are not scores and are left out, and so are set-aside sheets
+    (kept, not counted): the file ranks the way the dashboard does (`expo rank`).
     """
     scores = db.session.execute(
         db.select(Score).join(Team).join(Judge, Score.judge_id == Judge.id)
-        .where(Team.event_id == event.id, Score.conflict.is_(False))
+        .where(Team.event_id == event.id, Score.conflict.is_(False), Score.set_aside_at.is_(None))
         .order_by(Team.table_number, Judge.name, Judge.id)
     ).scalars()
     rows = []

@@ -26,6 +26,9 @@ class EventForm(FlaskForm):
     instructor_title = StringField("Signer's title", validators=[Optional(), Length(max=200)],
                                    description="For example: Instructor, Graduate MLOps course.")
     feedback_named = BooleanField("Show judges' names with their comments to the teams (anonymous otherwise)")
+    conflicted_may_score = BooleanField(
+        "Let a judge with a known conflict of interest still score that team (the sheet is set aside, not counted, "
+        "until you count it on the Scores page). Off: the phone offers only “declare conflict”.")
     grade_scale = TextAreaField("Letter scale", validators=[Optional(), Length(max=2000)],
                                 description="One letter and its minimum percent per line, best first, ending at 0 "
                                             "(the syllabus scale: A 94, A- 88, ..., C- 52, F 0).")

@@ -124,7 +124,7 @@ def change_scoring_state(event: Event, new_state: str) -> None:
 EVENT_SETTINGS = {"name": "name", "held_on": "date", "venue": "venue", "judges_per_team": "judges per team",
                   "paper_size": "paper", "instructor_name": "certificates signed by",
                   "instructor_title": "signer's title", "feedback_named": "judges named to the teams",
-                  "grade_scale": "letter scale"}
+                  "grade_scale": "letter scale", "conflicted_may_score": "judges with a known conflict may score"}
 
 
 def save_event_settings(event: Event, **settings) -> None:

@@ -27,19 +27,40 @@ def score_sheets(event: Event) -> list[SheetRow]:
     rows = []
     for score in scores:
         values = {v.criterion_id: v.value for v in score.values}
-        rows.append(SheetRow(score, values, sheet_total(values, score.counts, criteria)))
+        rows.append(SheetRow(score, values, sheet_total(values, score.rated, criteria)))
     return rows
 
 
+def filter_sheets(rows: list[SheetRow], query: str, show: str, known: set[tuple[int, int]]) -> list[SheetRow]:
+    """The sheets matching a search (judge, team, table number, comment; any case) and a filter:
+    "set_aside", "conflicts" (known conflicts of interest), "counted", or "" for all."""
+    needle = query.casefold()
+
+    def matches(row: SheetRow) -> bool:
+        s = row.score
+        if needle and not any(needle in text.casefold() for text in
+                              (s.judge.name, s.team.name, str(s.team.table_number), s.comment, s.judge.affiliation)):
+            return False
+        if show == "set_aside":
+            return s.set_aside_at is not None
+        if show == "conflicts":
+            return (s.judge_id, s.team_id) in known or s.conflict
+        if show == "counted":
+            return s.counts
+        return True
+
+    return [row for row in rows if matches(row)]
+
+
 def group_sheets(rows: list[SheetRow], by: str) -> list[tuple[object, list[SheetRow], float | None]]:
-    """Sheets grouped by team or by judge, each group with the mean of its rubric totals."""
+    """Sheets grouped by team or by judge, each group with the mean of its counted sheets' rubric totals."""
     groups: dict[int, tuple[object, list[SheetRow]]] = {}
     for row in rows:
         owner = row.score.team if by == "team" else row.score.judge
         groups.setdefault(owner.id, (owner, []))[1].append(row)
     result = []
     for owner, sheets in groups.values():
-        totals = [s.total for s in sheets if s.total is not None]
+        totals = [s.total for s in sheets if s.total is not None and s.score.counts]
         result.append((owner, sheets, sum(totals) / len(totals) if totals else None))
     if by == "judge":
         result.sort(key=lambda g: (g[0].name.casefold(), g[0].id))

@@ -19,7 +19,8 @@ from .search import judge_matches, search, team_matches, tidy_query
 from .forms import (ConfirmForm, CriterionForm, EventForm, ImportForm, JudgeForm, ReissueBadgeForm,
                     ReissueFeedbackLinkForm, RemoveJudgeForm, RemoveTeamForm, ScoringStateForm, SiteSettingsForm,
                     TeamForm, WithdrawBadgeForm)
-from .queries import AUDIT_KINDS, audit_entries, event_counts, group_sheets, score_sheets, sign_in_counts
+from .queries import (AUDIT_KINDS, audit_entries, event_counts, filter_sheets, group_sheets, score_sheets,
+                      sign_in_counts)
 
 AUDIT_PAGE = 100
 
@@ -94,6 +95,7 @@ def event_settings(event_id):
             instructor_name=(form.instructor_name.data or "").strip(),
             instructor_title=(form.instructor_title.data or "").strip(),
             feedback_named=bool(form.feedback_named.data),
+            conflicted_may_score=bool(form.conflicted_may_score.data),
             grade_scale=None if scale == SYLLABUS_SCALE else [list(step) for step in scale])
         db.session.commit()
         flash("Event saved.", "success")
@@ -447,12 +449,25 @@ def judge_links(event_id):
 
 # --- scores -------------------------------------------------------------------------------------
 
+SCORE_FILTERS = {"": "All sheets", "set_aside": "Set aside", "conflicts": "Known conflicts", "counted": "Counted"}
+
+
 @bp.route("/events/<int:event_id>/scores")
 def scores(event_id):
+    from ..results.forms import SheetCountingForm
+    from ..results.queries import known_conflict_pairs
+
     event = _get(Event, event_id)
     by = "judge" if request.args.get("by") == "judge" else "team"
-    groups = group_sheets(score_sheets(event), by)
-    return render_template("admin/scores.html", event=event, by=by, groups=groups)
+    query = (request.args.get("q") or "").strip()[:100]
+    show = request.args.get("show", "") if request.args.get("show", "") in SCORE_FILTERS else ""
+    known = known_conflict_pairs(event)
+    rows = score_sheets(event)
+    total = len(rows)
+    rows = filter_sheets(rows, query, show, known)
+    return render_template("admin/scores.html", event=event, by=by, groups=group_sheets(rows, by), known=known,
+                           query=query, show=show, filters=SCORE_FILTERS, shown=len(rows), total=total,
+                           counting_form=SheetCountingForm())
 
 
 @bp.route("/events/<int:event_id>/scores.csv")

@@ -14,7 +14,9 @@ from flask import current_app
 
 from ..actions import OperationError
 from ..admin.csv_import import MAX_ROWS, CsvImportError, decode_csv
+from ..audit import actor as audit_actor
 from ..audit import change, record
+from ..judging.conflicts import set_aside_marked_pair
 from ..extensions import db
 from ..models import Assignment, Event, Judge, JudgeConflict, Score, ScoreAudit, Team, TeamVisit, utcnow
 from ..scoring.assignment import (Plan, PlanJudge, PlanTeam, conflicted, line_layout, measure_plan, plan_assignments,
@@ -243,7 +245,10 @@ class Route:
     remaining: list[Team]
     planned: bool  # whether a plan is in force for this judge
     extra: bool = False  # the list is done: the next team is one that needs judges most
-    crowded: tuple[int, ...] = ()  # team ids passed over because other judges are there now
+    crowded: tuple[int, ...] = ()  # team ids where other judges are now (the next team included, if so)
+    planned_total: int = 0  # teams on the judge's own list (with a plan)
+    planned_scored: int = 0  # of which the judge has scored (or marked absent, or declared a conflict)
+    planned_ids: frozenset = frozenset()  # the teams on the judge's own list
 
 
 def record_visit(judge: Judge, team: Team) -> None:
@@ -326,6 +331,8 @@ def judge_route(judge: Judge) -> Route:
     if not planned:
         remaining = [t for t in event.teams if t.id not in scored and t.id not in absent]
         return Route(remaining[0] if remaining else None, remaining, planned=False)
+    counts = {"planned_total": len(planned), "planned_scored": sum(1 for t in planned if t.id in scored),
+              "planned_ids": frozenset(t.id for t in planned)}
     remaining = [t for t in planned if t.id not in scored and t.id not in absent]
     extra = not remaining
     if extra:
@@ -334,7 +341,7 @@ def judge_route(judge: Judge) -> Route:
         remaining = [t for t in event.teams if t.id not in scored and t.id not in absent
                      and not conflicted(me, PlanTeam(t.id, t.table_number, split_companies(t.companies)), marked)]
     if not remaining:
-        return Route(None, [], planned=True, extra=True)
+        return Route(None, [], planned=True, extra=True, **counts)
     crowd = crowding(event, judge)
     by_id = {t.id: t for t in remaining}
     hall = positions(event)
@@ -354,7 +361,7 @@ def judge_route(judge: Judge) -> Route:
         rest.sort(key=lambda t: -values.get(t.id, 0.0))
         rest = rest[:4]
     passed = tuple(t.id for t in remaining if crowd.get(t.id, 0) >= CROWD_LIMIT)
-    return Route(first, [first] + rest, planned=True, extra=extra, crowded=passed)
+    return Route(first, [first] + rest, planned=True, extra=extra, crowded=passed, **counts)
 
 
 def set_live_routing(event: Event, live: bool) -> None:
@@ -399,6 +406,10 @@ def mark_conflict(event: Event, judge: Judge, team: Team) -> JudgeConflict:
         row.position = position
     db.session.flush()
     record(event, "assignments", "conflict marked", f"{judge.name} and {team.name}")
+    # A sheet the judge already gave that team stops counting (kept; the organiser may count it again).
+    if set_aside_marked_pair(judge, team, audit_actor()):
+        record(event, "scoring", "sheet set aside", f"{judge.name}'s sheet for {team.name}",
+               {"reason": "Known conflict: the organisers marked this pair as a conflict of interest"})
     return conflict
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Criterion, Judge, Score, ScoreAudit, ScoreSubmission, ScoreValue, Team, utcnow
 from ..scoring import weighted_total
+from .conflicts import known_conflict, set_aside_automatically
 
 CLOSED_MESSAGES = {
     "draft": "Scoring has not opened yet. Your score was not saved: try again once the organisers open scoring.",
@@ -21,6 +22,11 @@ CLOSED_MESSAGES = {
 
 class ScoringClosed(Exception):
     """The event is not accepting scores; the message says why, for the judge."""
+
+
+class KnownConflict(Exception):
+    """A rated sheet from a judge with a known conflict of interest, where the organisers do not
+    allow scoring it: refused (nothing written); the message says why, for the judge."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,10 @@ def submit_score(judge: Judge, team: Team, sheet: SheetInput, actor: str, *, cur
     rated = not (sheet.absent or sheet.conflict)
     if rated and set(sheet.values) != set(criteria):
         raise ValueError("a rated sheet needs exactly one value per criterion")
+    conflict_reason = known_conflict(judge, team) if rated else None
+    if conflict_reason and not event.conflicted_may_score:
+        raise KnownConflict(f"Not saved: {conflict_reason} Judges do not score teams they have a conflict of "
+                            "interest with: declare the conflict instead, or ask the organisers' desk.")
 
     score = find_score(judge, team, for_update=True) if current is _LOOK_UP else current
     old = score_snapshot(score) if score is not None else None
@@ -106,6 +116,8 @@ def submit_score(judge: Judge, team: Team, sheet: SheetInput, actor: str, *, cur
         score.updated_at = utcnow()
     db.session.add(ScoreAudit(event_id=event.id, score=score, actor=actor,
                               action="created" if old is None else "updated", old=old, new=new))
+    if conflict_reason:  # allowed by the organisers: kept, but not counted until they say so
+        set_aside_automatically(score, conflict_reason, actor)
     db.session.flush()
     return score, True
 

@@ -8,17 +8,20 @@ from flask import (abort, current_app, flash, jsonify, redirect, render_template
                    url_for)
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..assignments.operations import judge_route, record_visit
 from ..auth.forms import SignOutForm
 from ..auth.session import current_admin, current_judge, judge_required, judging_ended_for_session
-from ..extensions import db
-from ..models import Team
+from ..extensions import db, write_intent
+from ..models import Judge, Team
 from ..platform.observability import SCORES
 from . import bp
 from .forms import score_form_for
-from .operations import (KeyReused, ScoringClosed, SheetInput, event_criteria, find_score, judge_actor,
-                         judge_progress, overwrites_newer_save, score_snapshot, sheet_total, submit_sheet)
+from .conflicts import conflicted_team_ids, known_conflict
+from .route_text import RouteText, Stop, route_text
+from .operations import (KeyReused, KnownConflict, ScoringClosed, SheetInput, event_criteria, find_score,
+                         judge_actor, judge_progress, overwrites_newer_save, score_snapshot, sheet_total, submit_sheet)
 from ..scoring.rubric import level_rows
 
 NOT_SAVED_REASON = {
@@ -93,8 +96,10 @@ def home():
     judge = current_judge()
     progress = judge_progress(judge)
     done = sum(1 for _team, score in progress if score is not None)
-    return render_template("judging/home.html", judge=judge, progress=progress, route=judge_route(judge),
-                           done=done, sign_out_form=SignOutForm())
+    route = judge_route(judge)
+    return render_template("judging/home.html", judge=judge, progress=progress, route=route,
+                           words=words_for(route, len(progress)), done=done, sign_out_form=SignOutForm(),
+                           conflicted=conflicted_team_ids(judge))
 
 
 @bp.route("/t/<code>", methods=["GET", "POST"])
@@ -149,6 +154,11 @@ def team(code):
             if _wants_json():  # kept on the phone: scoring may open again
                 return jsonify(status="not_saved", reason=str(closed)), 409
             form.form_errors.append(str(closed))
+        except KnownConflict as conflict:
+            db.session.rollback()
+            if _wants_json():  # kept on the phone with the reason; the judge declares the conflict instead
+                return jsonify(status="not_saved", reason=str(conflict)), 409
+            form.form_errors.append(str(conflict))
         except KeyReused as reused:
             db.session.rollback()
             if _wants_json():
@@ -164,7 +174,7 @@ def team(code):
                                  revision=saved.revision if saved else None)
             else:
                 message = SAVED_MESSAGES["unchanged" if result.replayed else result.outcome] + team.name
-                answer = redirect(url_for("judging.team", code=team.code))
+                answer = redirect(url_for("judging.team", code=team.code, saved=1))
             db.session.commit()
             SCORES.labels("replayed" if result.replayed else result.outcome).inc()
             if not _wants_json():  # said only once it is true
@@ -178,15 +188,61 @@ def team(code):
         return jsonify(status="refused", reason=" ".join(reasons) or "The sheet was refused."), 422
     elif form.is_submitted() and not form.form_errors:
         form.form_errors.append("Your score was not saved. Fix the highlighted parts and submit again.")
-    return _sheet_page(team, judge, criteria, form, score, 422 if form.errors or form.form_errors else 200)
+    status = 422 if form.errors or form.form_errors else 200
+    if request.method != "GET":
+        return _sheet_page(team, judge, criteria, form, score, status)
+    after_save = request.args.get("saved") is not None
+    next_words = words_for(judge_route(judge), len(team.event.teams)) if after_save else None
+    page = _sheet_page(team, judge, criteria, form, score, status, next_words=next_words)
+    if not after_save and _opened_by_the_judge():
+        _record_visit(judge, team)
+    return page
 
 
-def _sheet_page(team, judge, criteria, form, score, status: int, newer=None):
+def _opened_by_the_judge() -> bool:
+    """Whether this GET of a form is the judge opening it, rather than the phone keeping a copy for
+    offline use (the service worker's precache says so), a browser's prefetch, or the page loaded
+    again after a save (?saved: the judge is leaving the table)."""
+    purpose = (request.headers.get("Sec-Purpose") or request.headers.get("Purpose") or "").lower()
+    return not request.headers.get("X-Expo-Precache") and "prefetch" not in purpose
+
+
+def _record_visit(judge, team) -> None:
+    """Count the visit (live routing keeps other judges away from a crowded table) in a short write
+    transaction of its own, after the page is made: the read ends first, so on SQLite the write lock
+    is taken up front and held for one statement. A visit is advice: failing to record one is logged,
+    never shown."""
+    judge_id, team_id = judge.id, team.id
+    db.session.commit()  # ends the read; nothing was written
+    token = write_intent.set(True)
+    try:
+        record_visit(db.session.get(Judge, judge_id), db.session.get(Team, team_id))
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        current_app.logger.warning("visit not recorded: %s", str(exc).splitlines()[0][:200])
+    finally:
+        write_intent.reset(token)
+
+
+def _stop(team: Team) -> Stop:
+    return Stop(team.id, team.table_number, team.name, team.code)
+
+
+def words_for(route, teams_total: int) -> RouteText:
+    """The route as the judge reads it (expo_app.judging.route_text keeps the words consistent)."""
+    return route_text(_stop(route.next_team) if route.next_team else None, [_stop(t) for t in route.remaining],
+                      planned=route.planned, extra=route.extra, crowded_ids=set(route.crowded),
+                      planned_total=route.planned_total, planned_scored=route.planned_scored,
+                      teams_total=teams_total)
+
+
+def _sheet_page(team, judge, criteria, form, score, status: int, newer=None, next_words=None):
     """The scoring page. Never cached: "back" must not bring up a form whose submission key was used.
 
     `newer`: a sheet saved since the form was loaded, shown beside the judge's entries to choose from.
     """
-    total = sheet_total({v.criterion_id: v.value for v in score.values}, score.counts, criteria) if score else None
+    total = sheet_total({v.criterion_id: v.value for v in score.values}, score.rated, criteria) if score else None
     rows = {c.id: level_rows(c.bands, c.scale_min, c.scale_max) for c in criteria}
     if form.form_errors or form.errors:
         first = str(form.form_errors[0]) if form.form_errors else "fix the highlighted parts and submit again."
@@ -194,8 +250,11 @@ def _sheet_page(team, judge, criteria, form, score, status: int, newer=None):
     else:
         state = (saved_words(score), "saved") if score else ("Not scored yet", "none")
     edited = (score.client_edited_at or score.updated_at) if score else None
+    conflict_reason = known_conflict(judge, team)
     return render_template("judging/score.html", team=team, judge=judge, form=form, score=score, total=total,
-                           state=state, saved_edited=_millis(edited),
+                           state=state, saved_edited=_millis(edited), conflict_reason=conflict_reason,
+                           next_words=next_words,
+                           declare_key=secrets.token_urlsafe(16) if conflict_reason else "",
                            criteria=criteria, level_rows=rows, event=team.event,
                            newer=score_snapshot(newer) if newer is not None else None,
                            picked=sum(1 for c in criteria if form.criterion_field(c).data),
@@ -205,16 +264,12 @@ def _sheet_page(team, judge, criteria, form, score, status: int, newer=None):
 
 @bp.route("/judge/visiting/<code>", methods=["POST"])
 def visiting(code):
-    """The phone says its judge opened this team's page (once per visit): live routing steers other
-    judges away from a crowded table. Nothing a judge sees depends on it."""
-    judge = current_judge()
-    if judge is None:
+    """Kept for phones that still run an older script, which said here that its judge opened a team's
+    page (and again after each save, which made a judge who had just scored look as if still at the
+    table). Visits are now counted by the server when it serves the form (see team()); this records
+    nothing and answers 204, so such a phone neither fails nor counts twice."""
+    if current_judge() is None:
         return jsonify(status="not_saved", reason=NOT_SAVED_REASON[401]), 401
-    team = db.session.execute(db.select(Team).where(Team.code == code.strip().upper())).scalar_one_or_none()
-    if team is None or team.event_id != judge.event_id:
-        abort(404)
-    record_visit(judge, team)
-    db.session.commit()
     return "", 204
 
 

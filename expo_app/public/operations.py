@@ -57,7 +57,8 @@ def team_feedback(team: Team) -> Feedback:
     """What the team's page shows: before release only how many judges scored it; after, the rest."""
     event = team.event
     judges = db.session.execute(db.select(db.func.count(Score.id)).where(
-        Score.team_id == team.id, Score.absent.is_(False), Score.conflict.is_(False))).scalar()
+        Score.team_id == team.id, Score.absent.is_(False), Score.conflict.is_(False),
+        Score.set_aside_at.is_(None))).scalar()
     if event.feedback_released_at is None:
         return Feedback(released=False, judges=judges)
     feedback = Feedback(released=True, judges=judges)
@@ -76,7 +77,7 @@ def team_feedback(team: Team) -> Feedback:
             sum(values) / len(values) if values else None))
     sheets = db.session.execute(
         db.select(Score.comment, Judge.name).join(Judge, Score.judge_id == Judge.id)
-        .where(Score.team_id == team.id, Score.conflict.is_(False), Score.comment != "",
+        .where(Score.team_id == team.id, Score.conflict.is_(False), Score.set_aside_at.is_(None), Score.comment != "",
                Score.comment_hidden_at.is_(None)).order_by(Score.created_at, Score.id)).all()
     feedback.comments = [(name if event.feedback_named else "", comment) for comment, name in sheets]
     snapshot = RankingSnapshot.final_for(event)

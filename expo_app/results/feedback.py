@@ -52,6 +52,27 @@ def hide_comment(score: Score, reason: str, actor: str) -> Score:
     return score
 
 
+def redact_comment(score: Score, text: str, reason: str, actor: str) -> Score:
+    """Replace what the team reads of a judge's comment (a name, an insult cut out); the original text
+    is kept in the audit log, with the reason. Redacting twice keeps every version there."""
+    text, reason = (text or "").strip(), " ".join((reason or "").split())
+    if not reason:
+        raise OperationError("Say why the comment is redacted (it is kept in the audit log).")
+    if not text:
+        raise OperationError("Write what the team should read instead, or hide the comment.")
+    if text == score.comment:
+        raise OperationError("The text is the same as the comment: nothing to redact.")
+    original = score.comment
+    db.session.add(ScoreAudit(event_id=score.team.event_id, score=score, actor=actor[:300], action="comment redacted",
+                              old={"moderation": "as the judge wrote it", "comment": original},
+                              new={"moderation": f"redacted: {reason[:300]}", "comment": text}))
+    score.comment = text[:2000]
+    record(score.team.event_id, "releases", "comment redacted", _comment_subject(score),
+           {"reason": reason[:300], "original": original})
+    db.session.flush()
+    return score
+
+
 def restore_comment(score: Score, actor: str) -> Score:
     """Show a hidden comment to the team again (audited)."""
     if score.comment_hidden_at is None:
@@ -65,10 +86,10 @@ def restore_comment(score: Score, actor: str) -> Score:
 
 
 def comments_by_team(event: Event) -> list[tuple[Team, list[Score]]]:
-    """Every comment to a team, team by team, for the organisers' moderation page."""
+    """Every comment that would reach a team (counted sheets), team by team, for the moderation page."""
     sheets = db.session.execute(
         db.select(Score).join(Team).join(Judge, Score.judge_id == Judge.id)
-        .where(Team.event_id == event.id, Score.comment != "", Score.conflict.is_(False))
+        .where(Team.event_id == event.id, Score.comment != "", Score.conflict.is_(False), Score.set_aside_at.is_(None))
         .order_by(Team.table_number, Score.created_at, Score.id)).scalars().all()
     grouped: dict[int, list[Score]] = {}
     for score in sheets:

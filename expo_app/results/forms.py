@@ -35,3 +35,21 @@ class HideCommentForm(FlaskForm):
     reason = StringField("Why hide it (kept in the audit log)",
                          validators=[DataRequired("Say why the comment is hidden."), Length(max=300)])
     submit = SubmitField("Hide from the team")
+
+
+class SheetCountingForm(FlaskForm):
+    """Set a score sheet aside (kept, not counted), or count a set-aside sheet again: always with a reason."""
+
+    reason = StringField("Reason (kept in the audit log)",
+                         validators=[DataRequired("Say why: the reason is kept in the audit log."), Length(max=300)])
+
+
+class RedactCommentForm(FlaskForm):
+    """Replace what a team will read of a judge's comment; the original stays in the audit log."""
+
+    text = TextAreaField("What the team reads instead",
+                         validators=[DataRequired("Write what the team should read (or hide the comment instead)."),
+                                     Length(max=2000)])
+    reason = StringField("Why redact it (kept in the audit log)",
+                         validators=[DataRequired("Say why the comment is redacted."), Length(max=300)])
+    submit = SubmitField("Redact")

@@ -8,10 +8,12 @@ from datetime import datetime
 from flask import current_app
 
 from ..extensions import db
-from ..models import Assignment, Event, Judge, RankingSnapshot, Score, ScoreAudit, ScoreValue, Team, utcnow
+from ..models import (Assignment, Event, Judge, JudgeConflict, RankingSnapshot, Score, ScoreAudit, ScoreValue, Team,
+                      utcnow)
 from ..platform.cache import shared_result
 from ..scoring import analyse, rank_teams
-from ..scoring.alerts import Alert, coverage_alerts, disagreement_alerts
+from ..scoring.alerts import Alert, conflict_alerts, coverage_alerts, disagreement_alerts
+from ..scoring.assignment import company_key, split_companies
 from ..scoring.awards import suggest_awards
 
 DASHBOARD_SEED = 0  # fixed, so every worker and every refresh shows the same intervals
@@ -28,7 +30,7 @@ class EngineInput:
 
 
 def engine_input(event: Event) -> EngineInput:
-    """The event's rated sheets as engine rows (absent and conflict sheets are not ratings).
+    """The event's counted sheets as engine rows (absent, conflict and set-aside sheets are not ratings).
 
     Teams are labelled by name (unique within an event, and the last tie-break); judges by name,
     with their id added when two judges share a name.
@@ -39,7 +41,8 @@ def engine_input(event: Event) -> EngineInput:
     label_of_judge = {j.id: label for label, j in judges.items()}
     query = (db.select(Judge.id, Team.name, ScoreValue.value, ScoreValue.criterion_id)
              .select_from(ScoreValue).join(Score).join(Team).join(Judge, Score.judge_id == Judge.id)
-             .where(Team.event_id == event.id, Score.absent.is_(False), Score.conflict.is_(False)))
+             .where(Team.event_id == event.id, Score.absent.is_(False), Score.conflict.is_(False),
+                    Score.set_aside_at.is_(None)))
     name_of = {c.id: c.name for c in event.criteria}
     rows = [{"judge": label_of_judge[judge_id], "team": team, "criterion": name_of[cid], "score": value}
             for judge_id, team, value, cid in db.session.execute(query)]
@@ -69,8 +72,10 @@ def dashboard_version(event: Event) -> str:
     plan = db.session.execute(db.select(db.func.count(Assignment.id)).where(Assignment.event_id == event.id)).scalar()
     parts = [event.id, event.scoring_state, event.judges_per_team, audit[0], audit[1], seen, event.planned_at, plan,
              [(c.id, c.name, c.weight, c.scale_min, c.scale_max) for c in event.criteria],
-             [(t.id, t.name, t.table_number, t.absent_cleared_at) for t in event.teams],
-             [(j.id, j.name, j.revoked_at, j.available) for j in event.judges]]
+             [(t.id, t.name, t.table_number, t.absent_cleared_at, t.companies) for t in event.teams],
+             [(j.id, j.name, j.revoked_at, j.available, j.affiliation) for j in event.judges],
+             db.session.execute(db.select(db.func.count(JudgeConflict.id))
+                                .where(JudgeConflict.event_id == event.id)).scalar()]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
 
 
@@ -162,14 +167,22 @@ def build_dashboard(event: Event, version: str, analysis: Analysis | None = None
 
     counts = {t.id: [0, 0, 0] for t in event.teams}
     judge_counts = {j.id: [0, 0, 0, None] for j in event.judges}
-    for team_id, judge_id, absent, conflict, updated_at in db.session.execute(
-            db.select(Score.team_id, Score.judge_id, Score.absent, Score.conflict, Score.updated_at)
-            .join(Team).where(Team.event_id == event.id)):
+    set_aside, counted_conflicts = [], []
+    known = known_conflict_pairs(event)
+    for team_id, judge_id, absent, conflict, set_aside_at, set_aside_by, updated_at in db.session.execute(
+            db.select(Score.team_id, Score.judge_id, Score.absent, Score.conflict, Score.set_aside_at,
+                      Score.set_aside_by, Score.updated_at)
+            .join(Team).where(Team.event_id == event.id).order_by(Score.id)):
+        jc = judge_counts[judge_id]
+        jc[3] = max(jc[3], updated_at) if jc[3] else updated_at
+        if set_aside_at is not None:  # kept, not counted: neither rated nor absent
+            set_aside.append((judge_by_id[judge_id].name, team_by_id[team_id].name))
+            continue
         kind = 1 if absent else 2 if conflict else 0
         counts[team_id][kind] += 1
-        jc = judge_counts[judge_id]
         jc[kind] += 1
-        jc[3] = max(jc[3], updated_at) if jc[3] else updated_at
+        if kind == 0 and (judge_id, team_id) in known and not set_aside_by:
+            counted_conflicts.append((judge_by_id[judge_id].name, team_by_id[team_id].name))
     from ..assignments.operations import absent_team_ids, current_plan
 
     plan = current_plan(event)
@@ -189,6 +202,7 @@ def build_dashboard(event: Event, version: str, analysis: Analysis | None = None
     alerts = []
     if event.scoring_state != "draft" and event.teams:
         alerts += coverage_alerts({c.team.name: c.rated for c in coverage}, event.judges_per_team)
+    alerts += conflict_alerts(set_aside, counted_conflicts)
     if result:
         alerts += [Alert(w.code, w.message, tuple(w.teams), tuple(w.judges)) for w in result.warnings]
         alerts += disagreement_alerts(leaderboard)
@@ -197,6 +211,19 @@ def build_dashboard(event: Event, version: str, analysis: Analysis | None = None
                      reliability=result.reliability if result else None,
                      components=len(result.components) if result else 0,
                      sheets=sum(c.rated for c in coverage), generated_at=utcnow(), plan=plan)
+
+
+def known_conflict_pairs(event: Event) -> set[tuple[int, int]]:
+    """(judge id, team id) of every known conflict of interest: marked pairs and company matches."""
+    from ..assignments.operations import marked_conflicts
+
+    pairs = set(marked_conflicts(event))
+    companies = {t.id: {company_key(c) for c in split_companies(t.companies)} for t in event.teams if t.companies}
+    for judge in event.judges:
+        mine = company_key(judge.affiliation or "")
+        if mine:
+            pairs |= {(judge.id, team_id) for team_id, keys in companies.items() if mine in keys}
+    return pairs
 
 
 def award_suggestions(event: Event) -> dict[int, object]:

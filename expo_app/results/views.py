@@ -12,7 +12,9 @@ from ..scoring.csvio import format_ranking_csv
 from . import bp, feedback as feedback_ops, operations as ops
 from .feedback import comments_by_team
 from .grades import FORMATS, assignment_name, event_scale, export_grades, grades_filename
-from .forms import AwardCategoryForm, AwardDecisionForm, FinaliseForm, HideCommentForm, ReleaseFeedbackForm
+from ..judging import conflicts
+from .forms import (AwardCategoryForm, AwardDecisionForm, FinaliseForm, HideCommentForm, RedactCommentForm,
+                    ReleaseFeedbackForm, SheetCountingForm)
 from .queries import (DASHBOARD_SEED, award_suggestions, build_dashboard, dashboard_analysis, dashboard_version,
                       engine_input)
 
@@ -180,7 +182,7 @@ def feedback(event_id):
     event = db.get_or_404(Event, event_id)
     return render_template("results/feedback.html", event=event, groups=comments_by_team(event),
                            release_form=ReleaseFeedbackForm(), confirm=ConfirmForm(),
-                           hide_form=HideCommentForm())
+                           hide_form=HideCommentForm(), redact_form=RedactCommentForm())
 
 
 @bp.route("/events/<int:event_id>/feedback/release", methods=["POST"])
@@ -215,6 +217,45 @@ def hide_comment(score_id):
         for message in form.reason.errors or ["This form had expired: nothing changed. Try again."]:
             flash(message, "error")
     return redirect(url_for("results.feedback", event_id=score.team.event_id, _anchor=f"s{score.id}"))
+
+
+@bp.route("/scores/<int:score_id>/redact-comment", methods=["POST"])
+def redact_comment(score_id):
+    score = db.get_or_404(Score, score_id)
+    form = RedactCommentForm()
+    if form.validate_on_submit():
+        run_operation(lambda: feedback_ops.redact_comment(score, form.text.data, form.reason.data, admin_actor()),
+                      "Comment redacted: the team reads the new text; the original is in the audit log.")
+    else:
+        for message in form.text.errors + form.reason.errors or ["This form had expired: nothing changed. Try again."]:
+            flash(message, "error")
+    return redirect(url_for("results.feedback", event_id=score.team.event_id, _anchor=f"s{score.id}"))
+
+
+@bp.route("/scores/<int:score_id>/set-aside", methods=["POST"])
+def set_aside(score_id):
+    score = db.get_or_404(Score, score_id)
+    form = SheetCountingForm()
+    if form.validate_on_submit():
+        run_operation(lambda: conflicts.set_aside(score, form.reason.data, admin_actor()),
+                      f"{score.judge.name}'s sheet for {score.team.name} is set aside: kept, not counted.")
+    else:
+        for message in form.reason.errors or ["This form had expired: nothing changed. Try again."]:
+            flash(message, "error")
+    return redirect(url_for("admin.scores", event_id=score.team.event_id, _anchor=f"s{score.id}"))
+
+
+@bp.route("/scores/<int:score_id>/count", methods=["POST"])
+def count_again(score_id):
+    score = db.get_or_404(Score, score_id)
+    form = SheetCountingForm()
+    if form.validate_on_submit():
+        run_operation(lambda: conflicts.count_again(score, form.reason.data, admin_actor()),
+                      f"{score.judge.name}'s sheet for {score.team.name} counts again.")
+    else:
+        for message in form.reason.errors or ["This form had expired: nothing changed. Try again."]:
+            flash(message, "error")
+    return redirect(url_for("admin.scores", event_id=score.team.event_id, _anchor=f"s{score.id}"))
 
 
 @bp.route("/scores/<int:score_id>/restore-comment", methods=["POST"])

@@ -254,7 +254,7 @@
       if (item.state === "sent") {
         try { sessionStorage.setItem("expo-notice", JSON.stringify([item.message, item.outcome === "stale" ? "error" : "success"])); }
         catch (e) { /* storage full or disabled: the page still says "Saved" */ }
-        location.replace(location.pathname);
+        location.replace(location.pathname + "?saved=1");  // the server says where next (and counts no new visit)
       } else if (item.state === "refused") {
         notice(refusedWords(item), "error");
       } else {
@@ -591,15 +591,6 @@
     }).then(function (registration) {
       registration.active.postMessage({ type: "judge", judge: judge });
     }).catch(function () { /* no worker (a private window): drafts and the outbox still work */ });
-  }
-
-  // Tell the server this judge is at this table now (live routing keeps others away from a crowd).
-  // Only for a page fresh from the server: a copy kept on the phone is not a visit.
-  if (form && judge && navigator.onLine && Date.now() - renderedAt < 60000) {
-    var token = form.querySelector("input[name=csrf_token]");
-    fetch("/judge/visiting/" + encodeURIComponent(code), {
-      method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": token ? token.value : "" }
-    }).catch(function () { /* no network: nothing to tell */ });
   }
 
   var checking = document.getElementById("sign-out-checking");

@@ -68,7 +68,8 @@ function cacheKey(url) {
 function page(request, url) {
   var network = fetch(request).then(function (response) {
     return own(response.headers.get("X-Expo-Judge")).then(function (owner) {
-      if (response.ok && isJudgePage(url) && owner && response.headers.get("X-Expo-Judge") === owner) {
+      // A page with a query (?saved=1: "where next" after a save) is not the copy to keep of the form.
+      if (response.ok && isJudgePage(url) && !url.search && owner && response.headers.get("X-Expo-Judge") === owner) {
         var copy = response.clone();
         caches.open(PAGES).then(function (cache) { return keep(cache, cacheKey(url), copy, owner); });
       }
@@ -154,12 +155,14 @@ function precache(judge, force) {
             var hit = found[0];
             if (found[1] !== String(judge)) { urls = []; return null; }  // signed out meanwhile: stop
             if (hit && !force) { cached++; return null; }
-            return fetchWithin(url, { credentials: "same-origin" }, 15000).then(function (response) {
-              if (response.ok && response.headers.get("X-Expo-Judge") === String(judge)) {
-                cached++;
-                return keep(cache, cacheKey(url), response, String(judge));
-              }
-            }, function () { /* offline midway: what is cached stays cached */ });
+            // Marked as a copy for offline use: the server counts no visit to the table for it.
+            return fetchWithin(url, { credentials: "same-origin", headers: { "X-Expo-Precache": "1" } }, 15000)
+              .then(function (response) {
+                if (response.ok && response.headers.get("X-Expo-Judge") === String(judge)) {
+                  cached++;
+                  return keep(cache, cacheKey(url), response, String(judge));
+                }
+              }, function () { /* offline midway: what is cached stays cached */ });
           }).then(worker);
         };
         return Promise.all([worker(), worker(), worker()]).then(function () {

@@ -83,8 +83,9 @@ def test_whole_judge_path_scores_once_and_revises_in_place(expo, plain_phone, sh
     comment_box.press_sequentially(comment)
     submit(page, 302)
 
-    expect(page).to_have_url(team_link)
+    expect(page).to_have_url(team_link + "?saved=1")  # the page after a save: no new visit, and where next
     expect_flashes(page, f"Saved: your score for {team}")
+    expect(page.locator(".next-card .next")).to_contain_text("Next: table")
     saved = page.locator(".saved-state")
     expect(saved.locator("strong")).to_have_text("Saved")
     # (4-1)/4, (3-1)/4, (5-1)/4, (2-1)/4 -> mean 0.625 -> 62.5 points

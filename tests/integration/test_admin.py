@@ -336,7 +336,7 @@ def test_score_tables_and_audit_log(app, client, auth, admin):
     client.post(url, data=full_sheet(app, admin["event"], 3, comment="Nice <b>work</b>"))
     auth.admin()
     page = client.get(f"/admin/events/{admin['event']}/scores").get_data(as_text=True)
-    assert "Table 1 · Drift Busters" in page and "mean total 50.0" in page and "(rev. 2)" in page
+    assert "Table 1 · Drift Busters" in page and "mean total of counted sheets 50.0" in page and "(rev. 2)" in page
     assert "Nice &lt;b&gt;work&lt;/b&gt;" in page
     by_judge = client.get(f"/admin/events/{admin['event']}/scores?by=judge").get_data(as_text=True)
     with app.app_context():

@@ -9,7 +9,7 @@ from expo_app.extensions import db
 from expo_app.judging.operations import SheetInput, submit_score
 from expo_app.models import Assignment, Event, Judge, JudgeConflict, Score, Team
 
-from tests.conftest import team_code
+from tests.conftest import full_sheet, team_code
 
 
 def _plan(client, event_id, mode="new", k=3, seed=1, follow=True):
@@ -247,10 +247,12 @@ def test_the_plan_travels_with_the_event_file(app, client, admin):
         team.companies = "Acme; Beta"
         db.session.commit()
         data = export_event(event)
-        assert data["schema"] == 10 and len(data["assignments"]) == 36 and len(data["conflicts"]) == 1
+        assert data["schema"] == 11 and len(data["assignments"]) == 36 and len(data["conflicts"]) == 1
         db.session.execute(db.delete(Score))
-        for t in event.teams:  # free the QR codes, as a fresh database would have them
-            t.code += "Z"
+        for row in [*event.teams, *event.judges]:  # free the QR codes and uids, as a fresh database would have them
+            if isinstance(row, Team):
+                row.code += "Z"
+            row.uid = row.uid[:-1] + ("2" if row.uid[-1] != "2" else "3")
         db.session.commit()
         copy = import_event(data)
         db.session.commit()
@@ -274,19 +276,37 @@ def _visit(app, judge_id, team_id):
         db.session.commit()
 
 
-def test_the_phone_says_where_its_judge_is(app, client, admin, auth):
-    auth.judge(admin["judges"][0])
-    code = team_code(app, admin["teams"][3])
-    assert client.post(f"/judge/visiting/{code}").status_code == 204
-    assert client.post(f"/judge/visiting/{code}").status_code == 204  # once per judge and team: refreshed
-    assert client.post("/judge/visiting/NOSUCHCODE").status_code == 404
+def _visits(app):
+    from expo_app.models import TeamVisit
+
     with app.app_context():
-        from expo_app.models import TeamVisit
-
-        [visit] = db.session.execute(db.select(TeamVisit)).scalars().all()
-        assert (visit.judge_id, visit.team_id) == (admin["judges"][0], admin["teams"][3])
+        return [(v.judge_id, v.team_id) for v in db.session.execute(db.select(TeamVisit).order_by(TeamVisit.id)).scalars()]
 
 
+def test_a_visit_is_counted_once_when_the_form_comes_from_the_server_and_a_save_ends_it(app, client, admin, auth):
+    auth.judge(admin["judges"][0])
+    me, team_id = admin["judges"][0], admin["teams"][3]
+    url = f"/t/{team_code(app, team_id)}"
+    # The phone keeping a copy for offline use, or a browser's prefetch, is no visit.
+    assert client.get(url, headers={"X-Expo-Precache": "1"}).status_code == 200
+    assert client.get(url, headers={"Sec-Purpose": "prefetch"}).status_code == 200
+    assert _visits(app) == []
+    assert client.get(url).status_code == 200  # the judge opens the form
+    assert client.get(url).status_code == 200  # and again (a reload): still one visit, refreshed
+    assert _visits(app) == [(me, team_id)]
+    # The old phone script's beacon counts nothing more (it used to fire again after every save).
+    assert client.post(f"/judge/visiting/{team_code(app, team_id)}").status_code == 204
+    assert _visits(app) == [(me, team_id)]
+    # A save ends the visit: the page after it (?saved=1) is no new visit, and the table is not crowded.
+    response = client.post(url, data=full_sheet(app, admin["event"], 4))
+    assert response.status_code == 302 and response.headers["Location"] == url + "?saved=1"
+    page = client.get(url + "?saved=1").get_data(as_text=True)
+    assert "Saved: your score for" in page and "Next: <a" in page
+    with app.app_context():
+        from expo_app.assignments.operations import crowding
+
+        other = db.session.get(Judge, admin["judges"][1])
+        assert crowding(other.event, other) == {}
 def test_a_crowded_table_is_passed_over_for_now(app, client, admin, auth):
     _plan(client, admin["event"], k=3, seed=4)
     lists = _lists(app, admin["event"])

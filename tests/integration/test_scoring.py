@@ -49,7 +49,7 @@ def test_submit_saves_once_and_resubmit_updates_in_place(app, client, signed_in)
     url = f"/t/{team_code(app, team_id)}"
     data = full_sheet(app, signed_in["event"], 4, comment="  Great demo  ", private_note="check repo")
     response = client.post(url, data=data)
-    assert response.status_code == 302 and response.headers["Location"] == url
+    assert response.status_code == 302 and response.headers["Location"] == url + "?saved=1"
     page = client.get(url).get_data(as_text=True)
     assert "Saved: your score for Drift Busters" in page and "75.0 / 100" in page
     assert sheets(app) == [(judge_id, team_id, 1, [4, 4, 4, 4], "Great demo", False, False)]
