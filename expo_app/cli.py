@@ -559,7 +559,7 @@ def _create_app():
 
 
 main = FlaskGroup(name="expo", create_app=_create_app, add_version_option=False,
-                  help="Expo Judge: set up, import, export. See README.md for the whole reference.")
+                  help="Expo Judge: set up, import, export. See docs/organiser-guide.md for the whole reference.")
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -572,7 +572,7 @@ def run_development_server(ctx, **options):
     if host not in LOOPBACK and options.get("cert") is None:
         click.secho(f"Warning: serving on {host} over plain HTTP. Sign-in cookies (organisers' and judges') "
                     "cross the network unencrypted: anyone on the same Wi-Fi can read them. Use this only to try "
-                    "the app from a phone; for an expo, deploy behind HTTPS (README: Deployment).",
+                    "the app from a phone; for an expo, deploy behind HTTPS (docs/deployment.md).",
                     fg="yellow", err=True)
     ctx.invoke(run_command, **options)
 

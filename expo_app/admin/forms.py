@@ -9,7 +9,7 @@ from ..models import PAPER_SIZES, SCORING_STATES, Event
 from ..site_settings import BaseUrlError, normalise_base_url
 
 # A new event's judges per team (k): the model's default, so that the form, create_event and the
-# README's "4 for new events" say the same.
+# organiser guide's "4 for new events" say the same.
 DEFAULT_JUDGES_PER_TEAM = Event.__table__.c.judges_per_team.default.arg
 
 

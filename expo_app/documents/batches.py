@@ -25,7 +25,7 @@ BADGES_PER_SHEET = 6
 SLIPS_PER_SHEET = 8
 # The placard's QR code: its drawn square (mm) on each paper, with a 2-module white border inside it;
 # the layout keeps at least 2 more modules of white paper around it, so the quiet zone is the
-# standard 4. README ("Printed matter") says why this scans from 2 m.
+# standard 4. docs/organiser-guide.md ("Printed matter") says why this scans from 2 m.
 PLACARD_QR_MM = {"A4": 170, "Letter": 160}
 PLACARD_QUIET = 2
 

@@ -1,6 +1,6 @@
 """Rendered batches kept in the database, and the background renders that fill them.
 
-Why this design (README, "Printed matter"): a batch of 600 certificates takes longer than a web
+Why this design (docs/organiser-guide.md, "Printed matter"): a batch of 600 certificates takes longer than a web
 worker may hold a request, so large batches render in a background thread of the web process
 that asked for them, a chunk at a time, writing its progress to the database. Any instance can
 show that progress and serve the result, the PDF is kept (keyed by the batch's fingerprint), and
