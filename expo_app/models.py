@@ -614,3 +614,51 @@ class SiteSetting(db.Model):
     key: Mapped[str] = mapped_column(db.String(60), primary_key=True)
     value: Mapped[str] = mapped_column(db.String(2000))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+MAIL_KINDS = ("judge_invitation", "team_feedback", "team_certificates")
+MAIL_STATES = ("queued", "sending", "sent", "failed")
+
+
+class OutboxMessage(db.Model):
+    """One e-mail to one person, from queued to sent (or failed), delivered by the mail worker.
+
+    It names the person, the kind and the badge or feedback-link version it was queued for, never
+    a link: the link is built when the message is sent (expo_app.mail), as printing builds it, so a
+    copy of the database reveals no working link. `claim` and `claimed_at` are the lease of the
+    worker delivering it: a worker that died leaves it "sending" until the lease runs out, and then
+    another worker takes it. See expo_app/mail/worker.py for the rules.
+    """
+
+    __tablename__ = "mail_outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(db.String(30))
+    # The person: a judge (invitations) or a team member (team notices). Removing them keeps the row
+    # (so the page shows what was sent) and stops a queued one from going out.
+    judge_id: Mapped[int | None] = mapped_column(ForeignKey("judge.id", ondelete="SET NULL"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("team_member.id", ondelete="SET NULL"), index=True)
+    # The judge's badge version (token_version) or the team's feedback-link version it is for.
+    version: Mapped[int] = mapped_column(default=1)
+    # Who it goes to, as shown on the organisers' page (refreshed from the person when it is sent).
+    to_name: Mapped[str] = mapped_column(db.String(120), default="")
+    to_address: Mapped[str] = mapped_column(db.String(254), default="")
+    status: Mapped[str] = mapped_column(db.String(10), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(db.String(500), default="")
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claim: Mapped[str] = mapped_column(db.String(32), default="")
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    # A team notice sent once the awards were final carries the member's certificate links too.
+    includes_certificates: Mapped[bool] = mapped_column(default=False)
+    requested_by: Mapped[str] = mapped_column(db.String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN {MAIL_KINDS}", name="kind"),
+        CheckConstraint(f"status IN {MAIL_STATES}", name="status"),
+        Index("ix_mail_outbox_status_next", "status", "next_attempt_at"),
+        NO_REUSE,  # the id names the message (Message-ID, the .eml file of the development mailbox)
+    )
