@@ -56,6 +56,14 @@ class Config:
     # at most every ROUTING_MAX_AGE_S.
     DASHBOARD_MAX_AGE_S = float(os.environ.get("DASHBOARD_MAX_AGE_S", "2"))
     ROUTING_MAX_AGE_S = float(os.environ.get("ROUTING_MAX_AGE_S", "20"))
+    # What a judge's phone keeps for offline use right after sign-in (/judge/offline.json): every form
+    # of an event this small, else the judge's route (or the first tables without a plan); the other
+    # forms one every OFFLINE_LATER_GAP_S seconds while a judge page is open, after a random wait in
+    # OFFLINE_LATER_START_S, so that a hall signing in at once does not ask for every form at once.
+    OFFLINE_NOW_ALL_TEAMS = int(os.environ.get("OFFLINE_NOW_ALL_TEAMS", "24"))
+    OFFLINE_NOW_UNPLANNED = 8
+    OFFLINE_LATER_START_S = (20, 120)
+    OFFLINE_LATER_GAP_S = 6
     # A refit runs in a background thread while the previous fit is served ("thread"), and a fit stays
     # good for at least FIT_COST_FACTOR times what it took, which caps the fits' share of the CPU.
     SHARED_FITS = os.environ.get("SHARED_FITS", "thread")
@@ -76,6 +84,26 @@ class Config:
     DOCUMENT_INLINE_PAGES = int(os.environ.get("DOCUMENT_INLINE_PAGES", "40"))
     DOCUMENT_JOBS = os.environ.get("DOCUMENT_JOBS", "thread")
     DOCUMENT_CHUNK_ITEMS = 50
+    # E-mail (expo_app/mail). MAIL_URL: smtp://user:password@host:587 (STARTTLS, required), smtps://...:465
+    # (TLS from the start), or smtp://host:1025?tls=none for a local mail catcher (no password allowed then).
+    # Unset: every message is written as an .eml file into the instance folder's mail/ and shown on the
+    # organisers' mail page. The web only queues; `expo mail send` (the worker) delivers, at most
+    # MAIL_RATE messages a second per worker (0: no limit), retrying a failure after MAIL_BACKOFF_S
+    # seconds, doubling up to MAIL_BACKOFF_MAX_S, MAIL_MAX_ATTEMPTS times in all. A worker holds a
+    # message for MAIL_LEASE_S (renewed while it works): if it dies, another takes the message after that.
+    MAIL_URL = os.environ.get("MAIL_URL", "").strip() or None
+    MAIL_FROM = os.environ.get("MAIL_FROM", "").strip() or None
+    MAIL_RATE = float(os.environ.get("MAIL_RATE", "10"))
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    MAIL_BACKOFF_S = float(os.environ.get("MAIL_BACKOFF_S", "30"))
+    MAIL_BACKOFF_MAX_S = float(os.environ.get("MAIL_BACKOFF_MAX_S", "3600"))
+    MAIL_LEASE_S = float(os.environ.get("MAIL_LEASE_S", "300"))
+    MAIL_TIMEOUT_S = float(os.environ.get("MAIL_TIMEOUT_S", "30"))
+    MAIL_BATCH = int(os.environ.get("MAIL_BATCH", "20"))
+    MAIL_POLL_S = float(os.environ.get("MAIL_POLL_S", "5"))
+    # Without MAIL_URL, "thread" writes the .eml files from a background thread of the web process right
+    # after a request queued them (so `make run` shows them without a worker); "none": only the worker does.
+    MAIL_BACKGROUND = os.environ.get("MAIL_BACKGROUND", "thread")
     TESTING = False
     DEBUG = False
     ENV_NAME = "base"
@@ -92,6 +120,9 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast: the tests hash a password per test
     DOCUMENT_JOBS = "inline"  # no render outlives its test; the background path is tested on purpose
+    MAIL_BACKGROUND = "none"  # the tests run the mail worker themselves
+    MAIL_URL = None
+    MAIL_FROM = None
     DASHBOARD_MAX_AGE_S = 0.0  # a test reads the ranking right after it scores
     ROUTING_MAX_AGE_S = 0.0
     SHARED_FITS = "inline"
@@ -109,6 +140,8 @@ class ProductionConfig(Config):
     # Without METRICS_TOKEN, /metrics answers 404, unless METRICS_PUBLIC=1 says the network keeps it
     # private (scraped on the pod's address, never routed by the ingress).
     METRICS_PUBLIC = _bool("METRICS_PUBLIC", False)
+    # The worker (`expo mail send`) delivers; the web processes only queue.
+    MAIL_BACKGROUND = os.environ.get("MAIL_BACKGROUND", "none")
     ENV_NAME = "production"
 
 

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import AdminUser, Judge
@@ -26,7 +29,9 @@ def _session_revoked() -> bool:
     """
     if "session_revoked" not in g:
         sid = session.get("sid")
-        g.session_revoked = not sid or shared().get(REVOKED + hashed(sid)) is not None
+        # Read on the request's own connection when the shared state is the database (no second
+        # connection per request); in Redis otherwise.
+        g.session_revoked = not sid or shared().get_here(db.session, REVOKED + hashed(sid)) is not None
         if g.session_revoked:
             # Empty the cookie too: Flask would otherwise send the ended session back with a fresh
             # date on every request, and it could outlive its revocation record.
@@ -79,7 +84,9 @@ def _session_judge(judge_id) -> Judge | None:
     judge in another database (after an event moved with the same SECRET_KEY), so the cookie carries
     the judge's uid too. A cookie from before uids existed is honoured only for the row that had that
     id then (its legacy_id)."""
-    judge = db.session.get(Judge, judge_id) if isinstance(judge_id, int) else None
+    # With its event, in one query: every judge request reads whether judging is locked.
+    judge = (db.session.get(Judge, judge_id, options=[joinedload(Judge.event)]) if isinstance(judge_id, int)
+             and not isinstance(judge_id, bool) else None)
     if judge is None:
         return None
     uid = session.get("judge_uid")
@@ -131,7 +138,21 @@ def admin_actor() -> str:
     return f"admin: {current_admin().email}"
 
 
-def start_judge_session(judge: Judge) -> None:
+@dataclass(frozen=True)
+class JudgeIdentity:
+    """What a judge's session cookie holds, read while the judge row is loaded (before the commit that
+    would expire it: reloading it after would take SQLite's write lock a second time)."""
+
+    id: int
+    uid: str
+    token_version: int
+
+    @classmethod
+    def of(cls, judge: Judge) -> "JudgeIdentity":
+        return cls(judge.id, judge.uid, judge.token_version)
+
+
+def start_judge_session(judge: JudgeIdentity) -> None:
     # A fresh session: nothing from before sign-in (a fixation attempt) carries over.
     _new_session_id()
     admin_keys = {k: session[k] for k in ("admin_id", "admin_stamp", "admin_sv", "sid") if k in session}

@@ -5,8 +5,8 @@ from . import bp
 from .forms import AdminLoginForm, SignOutForm, StartJudgingForm
 from .operations import authenticate_admin, record_judge_sign_in, resolve_judge_link
 from . import throttle
-from .session import (admin_required, current_admin, current_judge, revoke_session, safe_next, start_admin_session,
-                      start_judge_session)
+from .session import (JudgeIdentity, admin_required, current_admin, current_judge, revoke_session, safe_next,
+                      start_admin_session, start_judge_session)
 
 
 @bp.route("/j/<token>", methods=["GET", "POST"])
@@ -19,8 +19,9 @@ def judge_sign_in(token):
     form = StartJudgingForm()
     if form.validate_on_submit():
         record_judge_sign_in(judge, request.headers.get("User-Agent", ""), request.remote_addr or "")
+        identity = JudgeIdentity.of(judge)  # before the commit expires the row: no reload after it
         db.session.commit()
-        start_judge_session(judge)
+        start_judge_session(identity)
         return redirect(url_for("judging.home"))
     return render_template("auth/judge_sign_in.html", judge=judge, form=form)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Criterion, Judge, Score, ScoreAudit, ScoreSubmission, ScoreValue, Team, utcnow
@@ -255,4 +256,5 @@ def judge_progress(judge: Judge) -> list[tuple[Team, Score | None]]:
 def event_criteria(event_id: int) -> list[Criterion]:
     return list(db.session.execute(
         db.select(Criterion).where(Criterion.event_id == event_id).order_by(Criterion.position, Criterion.id)
+        .options(selectinload(Criterion.levels))  # the form shows every level: one query, not one per criterion
     ).scalars())

@@ -10,11 +10,11 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..assignments.operations import judge_route, record_visit
+from ..assignments.operations import judge_route, record_visit_of
 from ..auth.forms import SignOutForm
 from ..auth.session import current_admin, current_judge, judge_required, judging_ended_for_session
 from ..extensions import db, write_intent
-from ..models import Judge, Team
+from ..models import Assignment, Judge, Team
 from ..platform.observability import SCORES
 from . import bp
 from .forms import score_form_for
@@ -191,12 +191,33 @@ def team(code):
     status = 422 if form.errors or form.form_errors else 200
     if request.method != "GET":
         return _sheet_page(team, judge, criteria, form, score, status)
+    if request.headers.get("X-Expo-Precache"):
+        # The phone keeping a copy for offline use: nothing changed since its copy, nothing to render.
+        etag = _sheet_etag(judge, team, criteria, score)
+        if etag in request.if_none_match:
+            return "", 304, {"ETag": f'"{etag}"', "Cache-Control": "no-store"}
+        page, code, headers = _sheet_page(team, judge, criteria, form, score, status)
+        return page, code, {**headers, "ETag": f'"{etag}"'}
     after_save = request.args.get("saved") is not None
     next_words = words_for(judge_route(judge), len(team.event.teams)) if after_save else None
     page = _sheet_page(team, judge, criteria, form, score, status, next_words=next_words)
     if not after_save and _opened_by_the_judge():
         _record_visit(judge, team)
     return page
+
+
+def _sheet_etag(judge, team, criteria, score) -> str:
+    """A fingerprint of everything a team's form shows this judge, but its one-time fields (the CSRF
+    token and the submission key, which the phone's script replaces before it sends anything): the
+    release (templates and scripts), the team, the rubric, the judge's sheet, the event's state and
+    the known conflict."""
+    event = team.event
+    parts = [_release(current_app._get_current_object()), judge.id, judge.name, judge.token_version,
+             team.id, team.name, team.project, team.table_number, team.code, event.scoring_state,
+             event.conflicted_may_score, known_conflict(judge, team),
+             [(c.id, c.name, c.description, c.weight, c.scale_min, c.scale_max, c.position, c.bands) for c in criteria],
+             (score.id, score.revision, score.updated_at, score.client_edited_at) if score else None]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
 def _opened_by_the_judge() -> bool:
@@ -212,11 +233,11 @@ def _record_visit(judge, team) -> None:
     transaction of its own, after the page is made: the read ends first, so on SQLite the write lock
     is taken up front and held for one statement. A visit is advice: failing to record one is logged,
     never shown."""
-    judge_id, team_id = judge.id, team.id
+    event_id, judge_id, team_id = team.event_id, judge.id, team.id
     db.session.commit()  # ends the read; nothing was written
     token = write_intent.set(True)
     try:
-        record_visit(db.session.get(Judge, judge_id), db.session.get(Team, team_id))
+        record_visit_of(event_id, judge_id, team_id)
         db.session.commit()
     except SQLAlchemyError as exc:
         db.session.rollback()
@@ -331,15 +352,38 @@ def service_worker():
                        "Service-Worker-Allowed": "/"}
 
 
+# The pages a phone keeps for offline use, in two parts (protocol 2). `now`: the judge home and the
+# judge's own route (or, without a plan, the first tables), cached at once, 3 at a time; small events
+# keep every form in it. `later`: the other forms, one every LATER_GAP_S seconds while a judge page is
+# open, after a random wait in LATER_START_S, so that "everyone, scan your badge now" does not make the
+# server render every form for every judge at the same moment.
+# Settings (config.py): OFFLINE_NOW_ALL_TEAMS (24: an event with this many teams or fewer keeps every
+# form now), OFFLINE_NOW_UNPLANNED (8: without a plan, this many tables now, in walking order),
+# OFFLINE_LATER_START_S ((20, 120)) and OFFLINE_LATER_GAP_S (6).
+
+
 @bp.route("/judge/offline.json")
 def offline_manifest():
-    """The pages the phone keeps for the signed-in judge: their home and every team's form."""
+    """The pages the phone keeps for the signed-in judge: their home and every team's form (`urls`,
+    what phones of protocol 1 fetch), split into `now` and `later` (protocol 2, static/judge/sw.js)."""
     judge = current_judge()
     if judge is None:
         return jsonify(status="not_saved", reason=NOT_SAVED_REASON[401]), 401
-    codes = db.session.execute(db.select(Team.code).where(Team.event_id == judge.event_id)
-                               .order_by(Team.table_number)).scalars()
-    response = jsonify(judge_id=judge.id, release=_release(current_app._get_current_object()),
-                       urls=[url_for("judging.home")] + [url_for("judging.team", code=c) for c in codes])
+    rows = db.session.execute(db.select(Team.id, Team.code).where(Team.event_id == judge.event_id)
+                              .order_by(Team.table_number)).all()
+    urls = {team_id: url_for("judging.team", code=code) for team_id, code in rows}
+    config = current_app.config
+    if len(rows) <= config["OFFLINE_NOW_ALL_TEAMS"]:
+        first = list(urls)
+    else:
+        planned = list(db.session.execute(db.select(Assignment.team_id).where(Assignment.judge_id == judge.id)
+                                          .order_by(Assignment.position)).scalars())
+        first = planned or list(urls)[:config["OFFLINE_NOW_UNPLANNED"]]
+    later = [team_id for team_id in urls if team_id not in set(first)]
+    home = url_for("judging.home")
+    response = jsonify(judge_id=judge.id, release=_release(current_app._get_current_object()), protocol=2,
+                       urls=[home] + list(urls.values()), now=[home] + [urls[t] for t in first if t in urls],
+                       later=[urls[t] for t in later], later_start_s=list(config["OFFLINE_LATER_START_S"]),
+                       later_gap_s=config["OFFLINE_LATER_GAP_S"])
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -63,6 +63,10 @@ class RedisState:
     def get(self, key: str) -> bytes | None:
         return self.redis.get(self.prefix + key)
 
+    def get_here(self, _session, key: str) -> bytes | None:
+        """get(), for a caller inside a request (see DatabaseState.get_here)."""
+        return self.get(key)
+
     def set(self, key: str, value: bytes, ttl_s: int) -> None:
         self.redis.set(self.prefix + key, value, ex=ttl_s)
 
@@ -179,6 +183,14 @@ class DatabaseState:
         with self._read() as conn:
             row = self._live(conn, key)
         return bytes(row.value) if row and row.value is not None else None
+
+    def get_here(self, session, key: str) -> bytes | None:
+        """get(), read on the request's own session (its connection and transaction) instead of a
+        second connection: for a read that every request makes (is this session revoked?). A read
+        only: what it sees is what the request's transaction sees."""
+        t = self.table
+        value = session.execute(select(t.c.value).where(t.c.key == key, t.c.expires_at >= _now())).scalar()
+        return bytes(value) if value is not None else None
 
     def set(self, key: str, value: bytes, ttl_s: int) -> None:
         t, expires = self.table, _now() + timedelta(seconds=ttl_s)

@@ -576,14 +576,36 @@
   if (!navigator.onLine) notice("No network: this is the copy of the page kept on this phone. Scores you submit are kept and sent when the network returns.", "info");
 
   var ready = document.getElementById("offline-ready");
+  // The other teams' forms, one at a time while this page is open, after a random wait: a hall full of
+  // phones that signed in at the same moment spreads these requests over minutes (protocol 2).
+  var trickle = null;
+  function keepTheRest(d) {
+    if (trickle || gone) return;
+    var start = d.later_start_s || [20, 120], gap = Math.max(1, d.later_gap_s || 6) * 1000;
+    var wait = (start[0] + Math.random() * Math.max(0, start[1] - start[0])) * 1000;
+    trickle = setTimeout(function step() {
+      if (gone || trickle === "done") return;
+      if (document.visibilityState === "visible" && navigator.onLine && navigator.serviceWorker.controller) {
+        navigator.serviceWorker.controller.postMessage({ type: "precache-more", judge: judge });
+      }
+      if (trickle !== "done") trickle = setTimeout(step, gap);
+    }, wait);
+  }
   if (navigator.serviceWorker && judge) {
     navigator.serviceWorker.addEventListener("message", function (e) {
       if (e.data && e.data.type === "offline-ready" && e.data.judge === judge) {
+        var d = e.data, kept = d.kept === undefined ? d.pages - 1 : d.kept;
         if (ready) {
-          ready.textContent = "Ready without network: " + (e.data.pages - 1) + " of " + e.data.teams + " team forms are kept on this phone.";
+          ready.textContent = d.now === undefined || d.now >= d.teams
+            ? "Ready without network: " + (d.pages - 1) + " of " + d.teams + " team forms are kept on this phone."
+            : "Ready without network: the " + (d.pages - 1) + " team" + (d.pages === 2 ? "" : "s") + " of your route " +
+              (d.pages === 2 ? "is" : "are") + " kept on this phone (" + kept + " of " + d.teams + " team forms so far).";
           ready.hidden = false;
         }
-        document.documentElement.setAttribute("data-offline-ready", String(e.data.pages - 1));
+        document.documentElement.setAttribute("data-offline-ready", String(d.pages - 1));
+        document.documentElement.setAttribute("data-offline-kept", String(kept));
+        if (d.later > 0 && kept < d.teams) keepTheRest(d);
+        else if (kept >= d.teams && trickle) { clearTimeout(trickle); trickle = "done"; }
       }
     });
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {

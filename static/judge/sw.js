@@ -4,8 +4,9 @@
 //
 // - Static files: from the cache first (they change only with a release).
 // - The judge's pages: from the network, with the cached copy as the fallback when the network is
-//   gone or too slow. After sign-in the worker caches the judge home and every team's form, so a
-//   QR code scanned offline still opens its form.
+//   gone or too slow. After sign-in the worker caches the judge home and the judge's route at once,
+//   and the other teams' forms one at a time over the next minutes, while a judge page asks for them
+//   (/judge/offline.json says which are which), so a QR code scanned offline still opens its form.
 // - The cached pages belong to one judge. A page answered for another judge, or for nobody, empties
 //   the cache first (the X-Expo-Judge header says who the server answered for).
 // - The outbox (store.js) is sent when the worker starts, when a page asks, and on Background Sync
@@ -137,42 +138,101 @@ function keep(cache, key, response, judge) {
 }
 
 var precaching = null;
-// Cache the judge home and every team's form for the signed-in judge (pages already cached are
-// fetched again only when forced). Reports to the pages how many forms are on the phone.
+// What is still to keep for the owner (protocol 2 of /judge/offline.json): the `later` pages, taken
+// one at a time when a judge page asks ("precache-more"), so that a hall full of phones signing in at
+// once asks the server for their own route first and the rest of the forms over the following minutes.
+var later = null;
+
+// Fetch one page for the offline copy and keep it. `hit`: the copy already kept, revalidated with its
+// ETag when `force` is set (a 304 keeps it). Resolves to whether the phone has the page afterwards.
+function keepPage(cache, path, judge, hit, force) {
+  var url = new URL(path, self.location.origin);
+  if (hit && !force) return Promise.resolve(true);
+  // Marked as a copy for offline use: the server counts no visit to the table for it.
+  var headers = { "X-Expo-Precache": "1" };
+  if (hit && hit.headers.get("ETag")) headers["If-None-Match"] = hit.headers.get("ETag");
+  return fetchWithin(url, { credentials: "same-origin", headers: headers }, 15000).then(function (response) {
+    if (response.status === 304 && hit) return true;
+    if (response.ok && response.headers.get("X-Expo-Judge") === judge) {
+      return keep(cache, cacheKey(url), response, judge).then(function () { return true; });
+    }
+    return false;
+  }, function () { return !!hit; /* offline midway: what is cached stays cached */ });
+}
+
+// How many of `paths` the phone keeps.
+function countKept(cache, paths) {
+  return Promise.all(paths.map(function (path) {
+    return cache.match(cacheKey(new URL(path, self.location.origin)));
+  })).then(function (hits) { return hits.filter(Boolean).length; });
+}
+
+function report(cache, judge, manifest) {
+  var now = manifest.now || manifest.urls;
+  return Promise.all([countKept(cache, now), countKept(cache, manifest.urls)]).then(function (counts) {
+    var kept = counts[1];
+    return tell({ type: "offline-ready", judge: judge, pages: counts[0], teams: manifest.urls.length - 1,
+                  now: (manifest.now || manifest.urls).length - 1, kept: kept - 1,
+                  later: later ? later.paths.length : 0,
+                  later_start_s: manifest.later_start_s || [20, 120], later_gap_s: manifest.later_gap_s || 6 });
+  });
+}
+
+// Cache the judge home and the judge's route (`now`) for the signed-in judge, 3 at a time, and note
+// the other forms (`later`) for precacheMore. Pages already kept are fetched again only when forced.
+// Reports to the pages how many forms are on the phone.
 function precache(judge, force) {
   if (precaching) return precaching;
+  judge = String(judge);
   precaching = fetchWithin("/judge/offline.json", { credentials: "same-origin", cache: "no-store" }, 10000)
     .then(function (r) { return r.ok ? r.json() : null; })
     .then(function (manifest) {
-      if (!manifest || String(manifest.judge_id) !== String(judge)) return null;
+      if (!manifest || String(manifest.judge_id) !== judge) return null;
+      var now = (manifest.now || manifest.urls).slice();
+      later = { judge: judge, paths: (manifest.later || []).slice(), manifest: manifest };
       return caches.open(PAGES).then(function (cache) {
-        var urls = manifest.urls.slice(), cached = 0;
+        var queue = now.slice();
         var worker = function () {
-          var path = urls.shift();
+          var path = queue.shift();
           if (!path) return null;
-          var url = new URL(path, self.location.origin);
-          return Promise.all([cache.match(cacheKey(url)), ExpoStore.owner()]).then(function (found) {
-            var hit = found[0];
-            if (found[1] !== String(judge)) { urls = []; return null; }  // signed out meanwhile: stop
-            if (hit && !force) { cached++; return null; }
-            // Marked as a copy for offline use: the server counts no visit to the table for it.
-            return fetchWithin(url, { credentials: "same-origin", headers: { "X-Expo-Precache": "1" } }, 15000)
-              .then(function (response) {
-                if (response.ok && response.headers.get("X-Expo-Judge") === String(judge)) {
-                  cached++;
-                  return keep(cache, cacheKey(url), response, String(judge));
-                }
-              }, function () { /* offline midway: what is cached stays cached */ });
-          }).then(worker);
+          return Promise.all([cache.match(cacheKey(new URL(path, self.location.origin))), ExpoStore.owner()])
+            .then(function (found) {
+              if (found[1] !== judge) { queue = []; return null; }  // signed out meanwhile: stop
+              return keepPage(cache, path, judge, found[0], force);
+            }).then(worker);
         };
         return Promise.all([worker(), worker(), worker()]).then(function () {
-          return tell({ type: "offline-ready", judge: String(judge), pages: cached, teams: manifest.urls.length - 1 });
+          return report(cache, judge, manifest);
         });
       });
     })
     .catch(function () { return null; })
     .then(function (r) { precaching = null; return r; });
   return precaching;
+}
+
+// Keep the next `later` page the phone does not have yet (one request at most), then report.
+function precacheMore(judge) {
+  judge = String(judge);
+  var ready = later && later.judge === judge ? Promise.resolve() : precache(judge);
+  return ready.then(function () {
+    if (!later || later.judge !== judge) return null;
+    return Promise.all([caches.open(PAGES), ExpoStore.owner()]).then(function (found) {
+      var cache = found[0];
+      if (found[1] !== judge) return null;
+      var step = function () {
+        var path = later.paths.shift();
+        if (!path) return report(cache, judge, later.manifest);
+        return cache.match(cacheKey(new URL(path, self.location.origin))).then(function (hit) {
+          if (hit) return step();  // kept already (the judge opened it): the next one
+          return keepPage(cache, path, judge, null, false).then(function () {
+            return report(cache, judge, later.manifest);
+          });
+        });
+      };
+      return step();
+    });
+  }).catch(function () { return null; });
 }
 
 function tell(message) {
@@ -188,6 +248,8 @@ self.addEventListener("message", function (event) {
     // A judge page loaded: it says who is signed in. Cache that judge's pages, send the outbox.
     work = own(String(data.judge)).then(function (owner) { return precache(owner); })
       .then(function () { return ExpoStore.flush(); });
+  } else if (data.type === "precache-more") {
+    work = ExpoStore.owner().then(function (owner) { if (owner && owner === String(data.judge)) return precacheMore(owner); });
   } else if (data.type === "flush") {
     work = ExpoStore.flush();
   } else if (data.type === "signed-out") {

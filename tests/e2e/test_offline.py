@@ -206,6 +206,33 @@ def test_a_never_visited_team_opens_offline_and_its_score_syncs(expo, phone, net
     assert sorted(sheet["values"].values()) == [3, 4, 4, 5] and sheet["revision"] == 1
 
 
+@pytest.fixture
+def large_event(expo):
+    """The demo's 12 teams treated as a large event: the phone keeps its route (the first 4 tables,
+    without a plan) at once and the other 8 forms one a second, after no wait."""
+    config = expo.app.config
+    saved = {k: config[k] for k in ("OFFLINE_NOW_ALL_TEAMS", "OFFLINE_NOW_UNPLANNED", "OFFLINE_LATER_START_S",
+                                    "OFFLINE_LATER_GAP_S")}
+    config.update(OFFLINE_NOW_ALL_TEAMS=5, OFFLINE_NOW_UNPLANNED=4, OFFLINE_LATER_START_S=(0, 0), OFFLINE_LATER_GAP_S=1)
+    yield
+    config.update(saved)
+
+
+def test_a_large_event_keeps_the_route_at_once_and_the_other_forms_over_time(expo, phone, network, large_event):
+    page = phone
+    sign_in(page, expo, judge_index=2)
+    expect(page.locator("html")).to_have_attribute("data-offline-ready", "4", timeout=20_000)
+    expect(page.locator("#offline-ready")).to_contain_text("Ready without network: the 4 teams of your route are kept")
+    # The other forms arrive one at a time while the judge page is open, until every form is kept.
+    expect(page.locator("html")).to_have_attribute("data-offline-kept", "12", timeout=40_000)
+    expect(page.locator("#offline-ready")).to_have_text(
+        "Ready without network: the 4 teams of your route are kept on this phone (12 of 12 team forms so far).")
+    network.off()
+    page.goto(expo.team_link(11))  # a table off the route, kept by the trickle
+    expect(page.get_by_role("heading", level=1)).to_have_text(team_name(expo, 11))
+    expect(page.locator("#phone-notice")).to_contain_text("No network: this is the copy of the page kept on this phone.")
+
+
 def test_sync_now_sends_what_waits(expo, phone, network, shots_dir):
     page, criteria = phone, rubric(expo)
     page.add_init_script("delete window.SyncManager")  # as on iOS Safari and Firefox: no Background Sync

@@ -58,6 +58,49 @@ def test_the_offline_list_is_the_judge_home_and_every_team_of_the_event(app, cli
     assert answer.json["judge_id"] == judge_a["judges"][0]
     assert answer.json["urls"] == ["/judge"] + [f"/t/{c}" for c in codes]
     assert len(codes) == 12
+    # A small event: every form at once (protocol 2 says so, with nothing for later).
+    assert answer.json["protocol"] == 2 and answer.json["now"] == answer.json["urls"] and answer.json["later"] == []
+    assert answer.json["later_start_s"] == [20, 120] and answer.json["later_gap_s"] == 6
+
+
+def test_a_large_event_keeps_the_judges_route_first_and_the_rest_later(app, client, judge_a, auth):
+    """'Everyone, scan your badge now': each phone asks at once for its own route only."""
+    from expo_app.models import Assignment
+
+    app.config["OFFLINE_NOW_ALL_TEAMS"] = 5  # the demo's 12 teams count as a large event
+    with app.app_context():
+        teams = db.session.execute(db.select(Team).where(Team.event_id == judge_a["event"])
+                                   .order_by(Team.table_number)).scalars().all()
+        codes = [t.code for t in teams]
+    answer = client.get("/judge/offline.json").json  # no plan: the first 8 tables now
+    assert answer["now"] == ["/judge"] + [f"/t/{c}" for c in codes[:8]]
+    assert answer["later"] == [f"/t/{c}" for c in codes[8:]]
+    with app.app_context():  # a plan: the judge's own list, in its order
+        for position, team in enumerate((teams[10], teams[3], teams[7]), start=1):
+            db.session.add(Assignment(event_id=judge_a["event"], judge_id=judge_a["judges"][0], team_id=team.id,
+                                      position=position))
+        db.session.commit()
+    answer = client.get("/judge/offline.json").json
+    assert answer["now"] == ["/judge", f"/t/{codes[10]}", f"/t/{codes[3]}", f"/t/{codes[7]}"]
+    assert answer["later"] == [f"/t/{c}" for i, c in enumerate(codes) if i not in (3, 7, 10)]
+    assert sorted(answer["now"] + answer["later"]) == sorted(answer["urls"])
+
+
+def test_a_kept_copy_is_revalidated_with_its_etag_and_is_no_visit(app, client, judge_a):
+    from expo_app.models import TeamVisit
+
+    url = _team_url(app, judge_a, 2)
+    precache = {"X-Expo-Precache": "1"}
+    first = client.get(url, headers=precache)
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and re.fullmatch(r'"[0-9a-f]{32}"', etag)
+    again = client.get(url, headers={**precache, "If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
+    client.post(url, data=full_sheet(app, judge_a["event"], 3))  # the judge's sheet changes: a new copy
+    changed = client.get(url, headers={**precache, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag and "Saved" in changed.get_data(as_text=True)
+    with app.app_context():  # the copies were no visits; the judge's save was after none
+        assert db.session.execute(db.select(db.func.count(TeamVisit.id))).scalar() == 0
 
 
 def test_nobody_signed_in_gets_no_offline_list_and_no_token(client, demo):
