@@ -543,7 +543,9 @@ def import_assignments(file, event_selector):
     click.echo(f"Imported the plan of {event.name}: {count} visits.")
 
 
-COMMANDS = [assign, export_assignments, import_assignments, export_event, import_event, export_grades, print_documents, rank, init_db, create_admin, seed_demo, sign_in_info, import_teams, import_judges, judge_links, team_links,
+from .mail.cli import mail  # noqa: E402 - after the helpers above, which it uses
+
+COMMANDS = [mail, assign, export_assignments, import_assignments, export_event, import_event, export_grades, print_documents, rank, init_db, create_admin, seed_demo, sign_in_info, import_teams, import_judges, judge_links, team_links,
             export_scores]
 
 

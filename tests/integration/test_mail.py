@@ -1,0 +1,289 @@
+"""E-mail against a real SMTP server (aiosmtpd on 127.0.0.1), on SQLite and PostgreSQL: what each
+message holds, idempotent queuing, a server that goes down, a worker killed mid-batch, two workers."""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from expo_app.admin.operations import change_scoring_state, reissue_badge
+from expo_app.extensions import db
+from expo_app.links import judge_sign_in_url
+from expo_app.mail import worker
+from expo_app.mail.messages import qr_png
+from expo_app.mail.operations import queue_judge_invitations
+from expo_app.models import Event, Judge, OutboxMessage, utcnow
+from tests.smtp_server import SmtpServer
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_config(app_config, smtp):
+    return {**app_config, "MAIL_URL": smtp.url(), "MAIL_FROM": "MLOps Expo <expo@uni.example.edu>", "MAIL_RATE": 0,
+            "MAIL_MAX_ATTEMPTS": 3, "MAIL_BACKOFF_S": 30, "MAIL_TIMEOUT_S": 5}
+
+
+def _invite(runner, *extra):
+    return runner.invoke(args=["mail", "invite-judges", *extra])
+
+
+def _send(runner):
+    return runner.invoke(args=["mail", "send", "--once"])
+
+
+def _judges(app, demo) -> dict[str, dict]:
+    """Every demo judge's e-mail -> name, current link and token."""
+    with app.app_context():
+        judges = [db.session.get(Judge, judge_id) for judge_id in demo["judges"]]
+        return {j.email: {"name": j.name, "url": judge_sign_in_url(j), "id": j.id} for j in judges}
+
+
+def _rows(app) -> list[dict]:
+    with app.app_context():
+        return [{"to": r.to_address, "kind": r.kind, "status": r.status, "attempts": r.attempts,
+                 "last_error": r.last_error, "version": r.version}
+                for r in db.session.execute(db.select(OutboxMessage).order_by(OutboxMessage.id)).scalars()]
+
+
+def _parts(message):
+    """The MIME tree as (content type, children) for the structure check."""
+    if message.is_multipart():
+        return (message.get_content_type(), [_parts(part) for part in message.iter_parts()])
+    return message.get_content_type()
+
+
+def test_each_judge_gets_their_own_link_in_text_html_and_qr_code(app, demo, runner, smtp):
+    result = _invite(runner)
+    assert result.exit_code == 0, result.output
+    assert "Judge invitations for MLOps Innovation Expo (demo): 6 messages queued." in result.output
+    assert smtp.messages == []  # the request (here the command) only queues
+    result = _send(runner)
+    assert result.exit_code == 0, result.output
+    assert "6 sent, 0 failed, 0 to try again later." in result.output
+    judges = _judges(app, demo)
+    assert sorted(m["To"].addresses[0].addr_spec for m in smtp.messages) == sorted(judges)
+    for message in smtp.messages:
+        assert _parts(message) == ("multipart/alternative", [
+            "text/plain", ("multipart/related", ["text/html", "image/png"])])
+        me = judges[message["To"].addresses[0].addr_spec]
+        assert message["To"].addresses[0].display_name == me["name"]
+        assert message["From"] == "MLOps Expo <expo@uni.example.edu>"
+        assert message["Subject"] == "You are invited to judge at MLOps Innovation Expo (demo)"
+        assert message["Message-ID"].startswith("<expo-mail-") and message["Message-ID"].endswith("@uni.example.edu>")
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        image = next(part for part in message.walk() if part.get_content_type() == "image/png")
+        assert me["url"] in text and f'href="{me["url"]}"' in html
+        assert "10 December 2026" in text and "Curry Student Center Ballroom" in html
+        cid = image["Content-ID"].strip("<>")
+        assert f'src="cid:{cid}"' in html and "http" not in html.split(f'src="cid:{cid}"')[0].rsplit("<img", 1)[-1]
+        assert image.get_content() == qr_png(me["url"])  # the QR code is of this judge's own link
+        for other in judges.values():  # nobody else's link, anywhere in the message
+            if other is not me:
+                assert other["url"].rsplit("/", 1)[1] not in message.as_string()
+    rows = _rows(app)
+    assert {(r["status"], r["attempts"], r["last_error"]) for r in rows} == {("sent", 1, "")}
+
+
+def test_the_outbox_holds_no_link_and_the_log_shows_none(app, demo, runner, smtp, caplog):
+    _invite(runner)
+    with caplog.at_level(logging.DEBUG):
+        assert _send(runner).exit_code == 0
+    tokens = [j["url"].rsplit("/", 1)[1] for j in _judges(app, demo).values()]
+    ours = [record for record in caplog.records if not record.name.startswith("mail.log")]  # not the test server's
+    logged = "\n".join(record.getMessage() + repr(vars(record)) for record in ours)
+    assert "mail" in logged and not any(token in logged for token in tokens)
+    with app.app_context(), db.engine.connect() as conn:
+        for table in db.metadata.sorted_tables:
+            for row in conn.execute(sa.select(table)):
+                assert not any(token in repr(tuple(row)) for token in tokens)
+
+
+def test_inviting_twice_queues_nothing_new_unless_resend(app, demo, runner, smtp):
+    _invite(runner)
+    assert "0 messages queued; 6 already waiting to be sent." in _invite(runner).output  # a double click
+    _send(runner)
+    assert "0 messages queued; 6 already invited." in _invite(runner).output
+    assert "0 sent" in _send(runner).output and len(smtp.messages) == 6
+    assert "6 messages queued." in _invite(runner, "--resend").output
+    _send(runner)
+    assert len(smtp.messages) == 12
+    assert sorted({m["Message-ID"] for m in smtp.messages}) == sorted(m["Message-ID"] for m in smtp.messages)
+
+
+def test_a_reissued_badge_is_invited_again_with_the_new_link_saying_the_old_one_stopped(app, demo, runner, smtp):
+    _invite(runner)
+    _send(runner)
+    before = _judges(app, demo)
+    with app.app_context():
+        judge = db.session.get(Judge, demo["judges"][2])
+        reissue_badge(judge)
+        db.session.commit()
+        address = judge.email
+    assert "1 message queued; 5 already invited." in _invite(runner).output
+    _send(runner)
+    newest = smtp.messages[-1]
+    text = newest.get_body(("plain",)).get_content()
+    assert newest["To"].addresses[0].addr_spec == address
+    assert newest["Subject"] == "Your new judge link for MLOps Innovation Expo (demo)"
+    assert _judges(app, demo)[address]["url"] in text and before[address]["url"] not in newest.as_string()
+    assert "The link in an earlier e-mail, and on any badge printed before, no longer works" in text
+
+
+def test_a_badge_reissued_while_its_invitation_waits_goes_out_once_with_the_current_link(app, demo, runner, smtp):
+    _invite(runner)
+    with app.app_context():
+        judge = db.session.get(Judge, demo["judges"][0])
+        reissue_badge(judge)
+        db.session.commit()
+        address = judge.email
+    assert "0 messages queued; 6 already waiting to be sent." in _invite(runner).output
+    _send(runner)
+    mine = [m for m in smtp.messages if m["To"].addresses[0].addr_spec == address]
+    assert len(mine) == 1 and _judges(app, demo)[address]["url"] in mine[0].get_body(("plain",)).get_content()
+    assert {r["version"] for r in _rows(app) if r["to"] == address} == {2}
+
+
+def test_a_withdrawn_badge_or_a_removed_judge_is_not_sent_and_says_why(app, demo, runner, smtp, client, auth):
+    _invite(runner)
+    with app.app_context():
+        from expo_app.admin.operations import delete_judge, set_badge_withdrawn
+
+        set_badge_withdrawn(db.session.get(Judge, demo["judges"][0]), True)
+        delete_judge(db.session.get(Judge, demo["judges"][1]))
+        db.session.commit()
+    assert "4 sent, 2 failed" in _send(runner).output
+    reasons = sorted(r["last_error"] for r in _rows(app) if r["status"] == "failed")
+    assert reasons == ["the judge was removed: not sent",
+                       "the judge's badge is withdrawn, so the link would not work: not sent"]
+    assert "1 skipped: badge withdrawn" in _invite(runner).output
+
+
+def test_a_refused_recipient_fails_at_once_with_the_servers_reason(app, demo, runner, smtp):
+    judges = _judges(app, demo)
+    refused = sorted(judges)[0]
+    smtp.recorder.refuse.add(refused)
+    _invite(runner)
+    assert "5 sent, 1 failed, 0 to try again later." in _send(runner).output
+    row = next(r for r in _rows(app) if r["to"] == refused)
+    assert row["status"] == "failed" and row["attempts"] == 1
+    assert row["last_error"] == "the server refused the recipient: 550 5.1.1 No such user here"
+
+
+def test_server_down_queued_failed_with_the_reason_then_delivered_once_it_returns(app, demo, runner, smtp):
+    smtp.stop()
+    _invite(runner)
+    result = _send(runner)
+    assert result.exit_code == 1 and "0 sent, 0 failed, 6 to try again later." in result.output
+    assert f"cannot reach the mail server 127.0.0.1:{smtp.port}: connection refused" in result.output
+    rows = _rows(app)
+    assert {(r["status"], r["attempts"]) for r in rows} == {("queued", 1)}
+    assert {r["last_error"] for r in rows} == {f"cannot reach the mail server 127.0.0.1:{smtp.port}: connection refused"}
+    with app.app_context():  # the backoff: the next try is 27-33 s away (MAIL_BACKOFF_S 30, ±10 %)
+        waits = [(r.next_attempt_at - utcnow()).total_seconds() for r in db.session.execute(
+            db.select(OutboxMessage)).scalars()]
+        assert all(20 < wait <= 33 for wait in waits)
+        assert worker.claim_batch("probe", 10) == []  # not due yet: the worker's loop leaves them
+    _send(runner)
+    _send(runner)  # MAIL_MAX_ATTEMPTS = 3
+    rows = _rows(app)
+    assert {(r["status"], r["attempts"]) for r in rows} == {("failed", 3)}
+    assert rows[0]["last_error"] == f"gave up after 3 attempts: cannot reach the mail server 127.0.0.1:{smtp.port}: connection refused"
+    smtp.start()
+    assert "0 sent" in _send(runner).output  # failed for good: only the organiser queues them again
+    with app.app_context():
+        from expo_app.mail.operations import retry_failed
+
+        assert retry_failed(db.session.get(Event, demo["event"])) == 6
+        db.session.commit()
+    assert "6 sent, 0 failed" in _send(runner).output
+    assert sorted(m["To"].addresses[0].addr_spec for m in smtp.messages) == sorted(_judges(app, demo))
+    assert {(r["status"], r["last_error"]) for r in _rows(app)} == {("sent", "")}
+    assert "0 sent" in _send(runner).output and len(smtp.messages) == 6  # nothing doubled
+
+
+def test_a_server_back_before_the_last_attempt_gets_the_queued_messages(app, demo, runner, smtp):
+    smtp.stop()
+    _invite(runner)
+    _send(runner)
+    smtp.start()
+    assert "6 sent" in _send(runner).output
+    assert {(r["status"], r["attempts"]) for r in _rows(app)} == {("sent", 2)}
+    assert len(smtp.messages) == 6
+
+
+def test_a_worker_killed_mid_batch_leaves_its_messages_to_the_next_worker_after_the_lease(app, demo, runner, smtp):
+    _invite(runner)
+    with app.app_context():
+        dead = worker.claim_batch("a-worker-that-died", 3)  # claimed, then the process was killed
+    assert len(dead) == 3
+    assert "3 sent" in _send(runner).output  # the others; the dead worker's claims hold for their lease
+    with app.app_context():
+        held = db.session.execute(db.select(OutboxMessage.id).where(OutboxMessage.status == "sending")).scalars().all()
+        assert sorted(held) == dead
+        db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_(dead))  # the lease runs out
+                           .values(claimed_at=utcnow() - timedelta(seconds=app.config["MAIL_LEASE_S"] + 1)))
+        db.session.commit()
+    assert "3 sent" in _send(runner).output
+    rows = _rows(app)
+    assert sorted(r["attempts"] for r in rows) == [1, 1, 1, 2, 2, 2] and {r["status"] for r in rows} == {"sent"}
+    assert sorted(m["To"].addresses[0].addr_spec for m in smtp.messages) == sorted(_judges(app, demo))
+
+
+def test_a_worker_whose_lease_ran_out_does_not_send_what_another_took_over(app, demo, smtp):
+    with app.app_context():
+        queue_judge_invitations(db.session.get(Event, demo["event"]))
+        db.session.commit()
+        slow = worker.claim_batch("slow-worker", 10)
+        taken = worker.claim_batch("second-worker", 10, lease_s=-1)  # the slow one's lease ran out
+        assert taken == slow
+        report = worker.Report()
+        transport = worker.make_transport(app)
+        assert worker.deliver_one(slow[0], "slow-worker", transport, report) == "dropped"
+        assert worker.renew("slow-worker", slow) == []
+        transport.close()
+    assert smtp.messages == []
+
+
+def _many_judges(app, demo, count):
+    with app.app_context():
+        event = db.session.get(Event, demo["event"])
+        for i in range(count):
+            db.session.add(Judge(event=event, name=f"Guest Judge {i:02d}", email=f"guest{i:02d}@judges.example.com"))
+        queue_judge_invitations(event)
+        db.session.commit()
+
+
+def test_two_workers_at_once_never_send_a_message_twice(app, demo, smtp):
+    _many_judges(app, demo, 34)
+    app.config["MAIL_BATCH"] = 4
+    reports, errors = [], []
+
+    def work():
+        try:
+            with app.app_context():
+                reports.append(worker.run(once=True))
+                db.session.remove()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sorted(r.sent for r in reports) != [0, 40] or True  # both may take part; what counts is below
+    addresses = [m["To"].addresses[0].addr_spec for m in smtp.messages]
+    assert len(addresses) == 40 and len(set(addresses)) == 40
+    assert sum(r.sent for r in reports) == 40
+    assert {(r["status"], r["attempts"]) for r in _rows(app)} == {("sent", 1)}
