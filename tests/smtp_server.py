@@ -71,6 +71,6 @@ def accept_login(username: str, password: str):
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = auth_data.login.decode() == username and auth_data.password.decode() == password
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
 
     return authenticator

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -33,6 +34,9 @@ PLANNED_SHOWN = 5  # the judge's first planned tables named in the invitation
 QR_CID = "sign-in-qr"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 DEFAULT_FROM = "Expo Judge <expo-judge@localhost>"
+# Python's header folding at 78 characters moves a whole subject holding a colon onto a line of its
+# own, which some mail programs then show with a leading space; lines up to 998 are the standard's limit.
+MIME_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 class NotSendable(Exception):
@@ -178,7 +182,7 @@ def to_mime(draft: Draft, msg_id: str) -> EmailMessage:
     """The e-mail: multipart/alternative of the text and (multipart/related) the HTML with its images.
 
     ValueError when the address cannot be written in a header (the caller fails the message)."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MIME_POLICY)
     message["From"] = sender()
     message["To"] = Address(display_name=draft.to_name, addr_spec=draft.to_address)
     message["Subject"] = one_line(draft.subject)
