@@ -49,6 +49,7 @@ def create_app(config=None) -> Flask:
 
     from . import admin, assignments, auth, documents, judging, public, results
     from .documents.views import bp as documents_bp
+    from .mail.views import bp as mail_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(judging.bp)
@@ -57,6 +58,7 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(documents_bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(assignments.bp)
+    app.register_blueprint(mail_bp)
     platform.init_app(app)
     _register_request_hooks(app)
     _register_template_filters(app)

@@ -231,10 +231,12 @@ def teams(event_id):
 
 
 def _teams_page(event, form, import_errors=None, status=200):
+    from ..mail.status import team_mail_summary
+
     query = tidy_query(request.args.get("q"))
     return render_template("admin/teams.html", event=event, form=form, import_form=ImportForm(),
                            confirm=ConfirmForm(), team_url=team_url, import_errors=import_errors, query=query,
-                           shown=search(event.teams, query, team_matches)), status
+                           shown=search(event.teams, query, team_matches), team_mail=team_mail_summary(event)), status
 
 
 @bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
@@ -364,10 +366,13 @@ def judges(event_id):
 
 
 def _judges_page(event, form, import_errors=None, status=200):
+    from ..mail.status import NOTHING, judge_mail
+
     query = tidy_query(request.args.get("q"))
     return render_template("admin/judges.html", event=event, form=form, import_form=ImportForm(),
                            confirm=ConfirmForm(), sign_ins=sign_in_counts(event), import_errors=import_errors,
-                           query=query, shown=search(event.judges, query, judge_matches)), status
+                           query=query, shown=search(event.judges, query, judge_matches),
+                           judge_mail=judge_mail(event), no_mail=NOTHING), status
 
 
 @bp.route("/judges/<int:judge_id>/edit", methods=["GET", "POST"])

@@ -89,12 +89,13 @@ def planned_stops(judge: Judge) -> list[dict]:
     return [{"table": table, "team": one_line(name)} for table, name in rows]
 
 
-def judge_invitation(judge: Judge) -> Draft:
-    """The judge's invitation with their current sign-in link (NotSendable when it would not work)."""
+def judge_invitation(judge: Judge, check: bool = True) -> Draft:
+    """The judge's invitation with their current sign-in link (NotSendable when it would not work,
+    unless `check` is off: a preview)."""
     event = judge.event
-    if judge.revoked_at is not None:
+    if check and judge.revoked_at is not None:
         raise NotSendable("the judge's badge is withdrawn, so the link would not work: not sent")
-    if event.is_locked:
+    if check and event.is_locked:
         raise NotSendable("scoring is locked, so judge links no longer work: not sent")
     url = judge_sign_in_url(judge)
     stops = planned_stops(judge)
@@ -127,24 +128,26 @@ def member_certificates(member: TeamMember) -> list[dict]:
              "verify_url": certificate_url(certificate_code(c))} for c in rows]
 
 
-def team_notice(member: TeamMember, kind: str) -> Draft:
+def team_notice(member: TeamMember, kind: str, check: bool = True) -> Draft:
     """A team member's notice: the feedback is out (with certificates once the awards are final),
-    or the certificates are ready. NotSendable when the team's page would not show it."""
+    or the certificates are ready. NotSendable when the team's page would not show it (unless
+    `check` is off: a preview)."""
     team = member.team
     event = team.event
-    if event.feedback_released_at is None:
+    if check and event.feedback_released_at is None:
         raise NotSendable("the feedback is not released (or the release was withdrawn): not sent")
-    if team.feedback_revoked_at is not None:
+    if check and team.feedback_revoked_at is not None:
         raise NotSendable("the team's feedback link is switched off: not sent")
     certificates = member_certificates(member)
-    if kind == TEAM_CERTIFICATES and not certificates:
+    if check and kind == TEAM_CERTIFICATES and not certificates:
         raise NotSendable("the member has no valid certificate: not sent")
     snapshot = RankingSnapshot.final_for(event)
     awards = [one_line(a["category"]) for a in snapshot.data.get("awards", []) if a["team_id"] == team.id] \
         if snapshot is not None else []
     context = {"name": one_line(member.name), "first_name": one_line(member.name).split(" ")[0] if member.name else "",
                "team": one_line(team.name), "project": one_line(team.project), "event": _event_facts(event),
-               "url": feedback_url(team), "certificates": certificates, "awards": awards,
+               "url": feedback_url(team) or public_url(f"/f/{feedback_token(team)}"), "certificates": certificates,
+               "awards": awards,
                "replaced": team.feedback_version > 1, "kind": kind}
     subject = (f"Your certificate from {context['event']['name']}" if kind == TEAM_CERTIFICATES
                else f"{context['team']}: your feedback from {context['event']['name']} is ready")
@@ -196,3 +199,23 @@ def to_mime(draft: Draft, msg_id: str) -> EmailMessage:
     for cid, png in draft.images.items():
         html_part.add_related(png, "image", "png", cid=f"<{cid}>", filename=f"{cid}.png", disposition="inline")
     return message
+
+
+def preview(kind: str, person) -> tuple[Draft, str]:
+    """The message `person` (a Judge or a TeamMember) would get, and why it would not go out now ("" if it would)."""
+    build = (lambda check: judge_invitation(person, check)) if kind == JUDGE_INVITATION \
+        else (lambda check: team_notice(person, kind, check))
+    try:
+        return build(True), ""
+    except NotSendable as exc:
+        return build(False), exc.reason.removesuffix(": not sent")
+
+
+def html_with_images(draft: Draft) -> str:
+    """The HTML part with its cid: images as data: URLs, for showing it in a browser."""
+    import base64
+
+    html = draft.html
+    for cid, png in draft.images.items():
+        html = html.replace(f"cid:{cid}", "data:image/png;base64," + base64.b64encode(png).decode())
+    return html

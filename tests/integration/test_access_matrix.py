@@ -111,6 +111,18 @@ MATRIX = {
     "assignments.availability": ADMIN_POST,
     "assignments.bring_back": ADMIN_POST,
     "assignments.routing": ADMIN_POST,
+    "mail.outbox": ADMIN_GET,
+    "mail.invite_judges": ADMIN_POST,
+    "mail.notify_teams": ADMIN_POST,  # before the release: refused with a message, back to the page
+    "mail.retry_failed": ADMIN_POST,
+    "mail.resend_judge": ADMIN_POST,
+    "mail.resend_member": ADMIN_POST,
+    "mail.preview_page": ADMIN_GET,
+    "mail.preview_html": ADMIN_GET,
+    "mail.delivered": ADMIN_GET,
+    # The world's message is queued, not delivered: there is no .eml file to show.
+    "mail.delivered_html": ("GET", [LOGIN, LOGIN, LOGIN, 404]),
+    "mail.delivered_eml": ("GET", [LOGIN, LOGIN, LOGIN, 404]),
 }
 
 
@@ -143,12 +155,19 @@ def world(app, demo):
         db.session.add(conflict)
         db.session.commit()
         conflict_id = conflict.id
+        from expo_app.mail.operations import queue_judge_invitations
+        from expo_app.models import OutboxMessage
+
+        queue_judge_invitations(event)
+        db.session.commit()
+        message_id = db.session.execute(db.select(OutboxMessage.id)).scalars().first()
     return {
         "event_id": demo["event"], "team_id": demo["teams"][0], "judge_id": demo["judges"][0],
         "criterion_id": demo["criteria"][0], "category_id": event_categories[0], "code": team_code(app, demo["teams"][0]),
         "token": AuthActions(app, None).judge_path(demo["judges"][0])[3:], "filename": "app.css", "spare": spare,
         "kind": "placards", "certificate_id": certificate["id"], "certificate_code": certificate["code"],
         "member_id": member_id, "team_token": team_token, "score_id": score_id, "conflict_id": conflict_id,
+        "message_id": message_id,
     }
 
 
@@ -161,6 +180,8 @@ def _url(app, endpoint, args):
         values["kind"] = "participation"
     if endpoint == "public.verify_certificate":
         values = {"code": args["certificate_code"]}
+    if endpoint.startswith("mail.preview"):
+        values["kind"] = "judge_invitation"
     if endpoint.startswith("public.team_"):
         values = {**values, "token": args["team_token"]}
     with app.test_request_context():
