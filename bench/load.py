@@ -15,7 +15,7 @@ REDIS_URL=redis://127.0.0.1:6379/15, every request to the next instance in turn)
 Phases (--phases, comma-separated): load, stress, faults (faults only on PostgreSQL set-ups).
 
 - load:   J judges at once (each starts within the first 5 s), a uniform 2.5-7.5 s pause between
-          actions, for --duration seconds. Goals: p95 < 150 ms per submission, < 300 ms for every
+          actions (--pause), for --duration seconds. Goals: p95 < 150 ms per submission, < 300 ms for every
           judge page, < 500 ms for the organisers' dashboard, no errors, no lost/duplicated scores.
 - stress: the same judges with no pauses, ramped through 1/8, 1/4, 1/2 and all of them; the
           highest submissions/s of a step without failures is the sustained rate. A 503 with
@@ -28,7 +28,26 @@ Phases (--phases, comma-separated): load, stress, faults (faults only on Postgre
 After each phase the database is read directly: for every (judge, team) with an acknowledged
 submission, exactly one sheet with the last acknowledged values, comment and revision count.
 
+What the phone's scripts send is read from the served app (its phone.js, store.js and sw.js): the
+JSON outbox only where store.js has one (else every sheet is the plain form), the visit beacon only
+where phone.js sends it, and after a save the page phone.js loads (/t/<code> or /t/<code>?saved=1).
+
+--phone (issue 18): each judge is a whole phone (bench/load_phone.py): a sign-in burst (every badge
+scanned within --burst seconds: GET /j/<token>, "Start judging", GET /judge), the static files once,
+/sw.js, then the service worker's precache per /judge/offline.json (protocol 1: every page at once,
+3 at a time; protocol 2: `now` at once, `later` one at a time while a page stays open) on every
+judge page loaded, while the judge judges as above (bench/load_phone.py says how, step by step). Reported: the time from the scan until each phone is ready offline,
+precache requests under their own labels (304s counted), submit p95 in the first 30 s and overall,
+sign-in and home p95, connection errors on their own, the server's CPU seconds.
+
+--app-dir DIR serves and seeds the app of another checkout (a baseline: `git worktree add
+/tmp/baseline 2827b5c`) with this venv: gunicorn, the migrations and the seed run with cwd=DIR and
+PYTHONPATH=DIR, and the report says which expo_app each process imported.
+
     .venv/bin/python bench/load.py --quick --setup sqlite
+    .venv/bin/python bench/load.py --setup sqlite --phases load --phone --judges 40 --duration 120
+    .venv/bin/python bench/load.py --setup sqlite --phases load --phone --app-dir /tmp/baseline
+    .venv/bin/python bench/load.py --compare /tmp/base.json /tmp/head.json   # side by side
     .venv/bin/python bench/load.py                         # every set-up and phase, 60 s each
     .venv/bin/python bench/load.py --setup postgres --phases faults --json /tmp/faults.json
 """
@@ -55,6 +74,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import load_phone as lp  # noqa: E402  (bench/load_phone.py: the phone of --phone)
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432"
 PG_DB = "expo_bench"
 PG_SQLALCHEMY = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}"
@@ -69,8 +90,11 @@ REQUEST_TIMEOUT_S = 30.0
 
 # The endpoints in the report, and which goal each one falls under.
 SUBMIT_LABELS = ("POST /t/<code> (json)", "POST /t/<code> (form)")
-PAGE_LABELS = ("GET /j/<token>", "POST /j/<token>", "GET /judge", "GET /t/<code>")
-JUDGE_API_LABELS = ("GET /judge/csrf", "POST /judge/visiting")
+PAGE_LABELS = ("GET /j/<token>", "POST /j/<token>", "GET /judge", "GET /t/<code>", "GET /t/<code>?saved=1")
+JUDGE_API_LABELS = ("GET /judge/csrf", lp.LABEL_BEACON)
+PHONE_LABELS = (lp.LABEL_MANIFEST, lp.LABEL_PRECACHE, lp.LABEL_STATIC, lp.LABEL_SW)
+GOAL_READY_P95_S = 10.0    # issue 18: 40 phones ready offline within 10 s p95
+FIRST_S = 30.0             # "submit p95 in the first half minute" (the sign-in burst)
 ADMIN_LABELS = ("GET dashboard", "GET dashboard.json")
 HIDDEN = re.compile(r'name="(csrf_token|idempotency_key|revision)" type="hidden" value="([^"]*)"')
 
@@ -79,6 +103,7 @@ HIDDEN = re.compile(r'name="(csrf_token|idempotency_key|revision)" type="hidden"
 SEED_SCRIPT = r"""
 import json, sys
 from datetime import date
+import expo_app
 from expo_app import create_app
 from expo_app.extensions import db
 
@@ -87,7 +112,6 @@ app = create_app()
 with app.app_context():
     from expo_app.admin.operations import change_scoring_state, create_event, save_judge, save_team, set_current_event
     from expo_app.auth.operations import create_or_reset_admin, judge_token
-    from expo_app.models import Assignment
     create_or_reset_admin(admin_email, admin_password)
     event = create_event("Bench Expo (load test)", held_on=date(2026, 12, 10), venue="Bench hall", judges_per_team=3)
     set_current_event(event)
@@ -99,8 +123,12 @@ with app.app_context():
     change_scoring_state(event, "open")
     db.session.commit()
     routes = {}
-    if plan == "1":
+    try:  # an older app (before issue 12's plans) has none: judges walk in random order
         from expo_app.assignments.operations import make_plan
+        from expo_app.models import Assignment
+    except ImportError:
+        plan = "none"
+    if plan == "1":
         make_plan(event)
         db.session.commit()
         for a in db.session.execute(db.select(Assignment).where(Assignment.event_id == event.id)
@@ -111,9 +139,35 @@ with app.app_context():
         "teams": [{"id": t.id, "code": t.code} for t in event.teams],
         "judges": [{"id": j.id, "token": judge_token(j), "route": routes.get(j.id, [])} for j in event.judges],
         "criteria": [{"id": c.id, "min": c.scale_min, "max": c.scale_max} for c in event.criteria],
+        "expo_app": expo_app.__file__, "plan": plan,
     }
     print("SEED " + json.dumps(out))
 """
+
+
+# An app whose CLI has no `expo init-db`: its Alembic migrations, run inside the app.
+MIGRATE_SCRIPT = r"""
+import sys
+from flask_migrate import upgrade
+from expo_app import create_app
+app = create_app()
+with app.app_context():
+    upgrade(directory=sys.argv[1])
+"""
+
+
+def detect_app(base: str) -> lp.AppFeatures:
+    """What the served app's phone does, from the scripts it serves (none: plain HTML forms)."""
+    import httpx
+
+    texts = {}
+    for name, path in (("phone", "/static/judge/phone.js"), ("store", "/static/judge/store.js"), ("sw", "/sw.js")):
+        try:
+            r = httpx.get(base + path, timeout=10, trust_env=False)
+            texts[name] = r.text if r.status_code == 200 else None
+        except httpx.HTTPError:
+            texts[name] = None
+    return lp.detect_features(texts["phone"], texts["store"], texts["sw"])
 
 
 # ----------------------------------------------------------------------------------- measurements
@@ -125,6 +179,7 @@ class Sample:
     ms: float
     status: int | None
     kind: str         # ok / error / fault (failed, retried after a fault) / shed (503 + Retry-After)
+    error: str = ""   # a transport error's type (no HTTP answer: reset, refused, timeout)
 
 
 @dataclass
@@ -154,6 +209,9 @@ class Phase:
         self.cpu0 = time.process_time()
         self.wall = 0.0
         self.cpu = 0.0
+        self.phone_mode = False                  # --phone: navigations drive the phones' workers
+        self.phones: dict[int, lp.PhoneTimes] = {}
+        self.signin_ms: list[float] = []         # badge scan to the judge home, per sign-in
 
     def now(self) -> float:
         return time.monotonic() - self.start
@@ -197,7 +255,8 @@ def phone_client(instances: int):
 
 
 class Judge:
-    """One judge's phone: its own cookie jar (session), sheets sent, and where it is in its walk."""
+    """One judge's phone: its own cookie jar (session), sheets sent, and where it is in its walk.
+    With --phone, `self.phone` is the browser and service worker around it (bench/load_phone.py)."""
 
     def __init__(self, bench: "Bench", index: int, info: dict):
         self.bench, self.index, self.id, self.token = bench, index, info["id"], info["token"]
@@ -212,13 +271,15 @@ class Judge:
         self.signed_in = False
         self.turn = index                      # which instance the next request goes to
         self.edits = 0
+        self.phone = lp.Phone(self, bench.features, random.Random(self.rng.random())) if bench.args.phone else None
 
     async def request(self, phase: Phase, method: str, path: str, label: str, *, data=None, headers=None,
-                      ok=(200,)):
+                      ok=(200,), retry: bool = True, timeout: float | None = None):
         """One request, retried as the phone would; returns the response or None if it gave up.
 
         Transport errors and 500/502/503/504 are retried (same body: same idempotency key); a 503
         with Retry-After waits that long. Any other answer outside `ok` is an error, not retried.
+        retry=False: one attempt (the service worker's fetches, which the next pass asks again).
         """
         import httpx
 
@@ -231,7 +292,8 @@ class Judge:
             t = phase.now()
             t0 = time.perf_counter()
             try:
-                response = await self.client.request(method, base + path, data=data, headers=headers)
+                response = await self.client.request(method, base + path, data=data, headers=headers,
+                                                     timeout=timeout or REQUEST_TIMEOUT_S)
                 status, error = response.status_code, None
             except httpx.HTTPError as exc:
                 response, status, error = None, None, f"{type(exc).__name__}: {exc}"
@@ -246,29 +308,40 @@ class Judge:
                 except ValueError:
                     wait = 1.0
                 attempt += 1
-                if attempt >= MAX_ATTEMPTS * 4:
-                    phase.gave_up += 1
+                if attempt >= MAX_ATTEMPTS * 4 or not retry:
+                    phase.gave_up += retry
                     return None
                 await asyncio.sleep(min(max(wait, 0.1), 30))
                 continue
             transient = status is None or status in (500, 502, 503, 504)
             self.uncertain = self.uncertain or transient
             kind = "fault" if transient and phase.caused_by_fault(t, ms) else "error"
-            phase.samples.append(Sample(label, t, ms, status, kind))
+            phase.samples.append(Sample(label, t, ms, status, kind, error.split(":", 1)[0] if error else ""))
             what = error or f"HTTP {status}"
             if status is not None and status >= 400:
                 body = response.text[:300].replace("\n", " ")
                 what += f": {body}"
             phase.note(f"{phase.now():6.1f}s judge {self.id} {label} {path}: {what}")
             attempt += 1
-            if not transient or attempt >= MAX_ATTEMPTS:
-                if transient:
+            if not retry or not transient or attempt >= MAX_ATTEMPTS:
+                if transient and retry:
                     phase.gave_up += 1
                 return None
             await asyncio.sleep(min(0.25 * 2 ** attempt, 5.0))
 
+    async def navigate(self, phase: Phase, path: str, label: str, ok=(200,)):
+        """A page the judge opens (the browser, then the phone's scripts and worker, if any)."""
+        page = await self.request(phase, "GET", path, label, ok=ok)
+        if self.phone is not None and phase.phone_mode:
+            await self.phone.loaded(phase, path, page)
+        return page
+
     async def sign_in(self, phase: Phase) -> bool:
-        page = await self.request(phase, "GET", f"/j/{self.token}", "GET /j/<token>")
+        t0 = time.perf_counter()
+        phoning = self.phone is not None and phase.phone_mode
+        if phoning:
+            self.phone.scanned(phase)
+        page = await self.navigate(phase, f"/j/{self.token}", "GET /j/<token>")
         if page is None:
             return False
         fields = dict(HIDDEN.findall(page.text))
@@ -278,22 +351,37 @@ class Judge:
             phase.note(f"judge {self.id}: sign-in did not redirect to /judge")
             return False
         self.signed_in = True
+        if phoning:  # the browser follows the redirect: the judge home
+            if await self.home(phase) is None:
+                return True
+            phase.signin_ms.append((time.perf_counter() - t0) * 1000)
         return True
 
     async def home(self, phase: Phase):
-        return await self.request(phase, "GET", "/judge", "GET /judge")
+        return await self.navigate(phase, "/judge", "GET /judge")
 
-    async def open_team(self, phase: Phase, code: str):
-        """The team's form, then the visit the phone's script reports on a fresh page."""
-        page = await self.request(phase, "GET", f"/t/{code}", "GET /t/<code>")
+    def _beacon(self) -> bool:
+        return self.phone.sends_beacon() if self.phone is not None else self.bench.features.beacon
+
+    def _after_save(self, code: str) -> str:
+        if self.phone is not None:
+            return self.phone.after_save_path(code)
+        return f"/t/{code}?saved=1" if self.bench.features.saved_query else f"/t/{code}"
+
+    async def open_team(self, phase: Phase, code: str, path: str | None = None):
+        """The team's form (or `path`: the page after a save), then the visit the phone's script
+        reports on a fresh form, where the served app's script does."""
+        path = path or f"/t/{code}"
+        page = await self.navigate(phase, path, "GET /t/<code>?saved=1" if "?saved" in path else "GET /t/<code>")
         if page is None:
             return None
         fields = dict(HIDDEN.findall(page.text))
         if "csrf_token" not in fields:
-            phase.note(f"judge {self.id}: /t/{code} is not a scoring form (signed out?)")
+            phase.note(f"judge {self.id}: {path} is not a scoring form (signed out?)")
             return None
-        await self.request(phase, "POST", f"/judge/visiting/{code}", "POST /judge/visiting",
-                           headers={"X-CSRFToken": fields["csrf_token"]}, ok=(204,))
+        if "?" not in path and self._beacon():
+            await self.request(phase, "POST", f"/judge/visiting/{code}", lp.LABEL_BEACON,
+                               headers={"X-CSRFToken": fields["csrf_token"]}, ok=(204,))
         return fields
 
     def next_sheet(self, team_id: int, phase: Phase) -> Submission:
@@ -311,25 +399,32 @@ class Judge:
         return Submission(key=secrets.token_urlsafe(18), values=values, comment=comment, absent=absent)
 
     async def submit(self, phase: Phase, team_id: int, form_fields: dict | None) -> bool:
-        """Submit a new sheet for the team: through the outbox's JSON path, or as the plain form."""
+        """Submit a new sheet for the team: through the outbox's JSON path, or as the plain form
+        (always, where the served app has no JSON outbox)."""
         code = self.bench.team_by_id[team_id]
+        json_path = self.bench.features.json_outbox
+        if not json_path and form_fields is None:
+            return False  # no form to post (its page failed): nothing sent
         sheet = self.next_sheet(team_id, phase)
         self.bench.ledger[(self.id, team_id)].append(sheet)
         body = {f"criterion_{cid}": str(v) for cid, v in sheet.values.items()}
         body.update(comment=sheet.comment, private_note="")
         if sheet.absent:
             body["absent"] = "y"
-        plain = form_fields is not None and self.rng.random() < self.bench.args.form_share
+        plain = form_fields is not None and (not json_path or self.rng.random() < self.bench.args.form_share)
         if plain:
-            body.update(csrf_token=form_fields["csrf_token"], idempotency_key=form_fields["idempotency_key"],
-                        revision=form_fields.get("revision", "0"), submit="Submit score")
-            sheet.key = form_fields["idempotency_key"]
+            body.update(csrf_token=form_fields["csrf_token"], submit="Submit score")
+            for name in ("idempotency_key", "revision"):  # (an older app's form has neither)
+                if name in form_fields:
+                    body[name] = form_fields[name]
+            sheet.key = form_fields.get("idempotency_key", sheet.key)
             r = await self.request(phase, "POST", f"/t/{code}", "POST /t/<code> (form)", data=body, ok=(302,))
             if r is None:
                 sheet.acked = None if self.uncertain else False
                 return False
             sheet.acked = True
-            await self.open_team(phase, code)  # the redirect: the page again, with "Saved: ..."
+            # The redirect: the page again, with "Saved: ..."
+            await self.open_team(phase, code, lp.local_path(r.headers.get("location") or f"/t/{code}"))
             return True
         token = await self.request(phase, "GET", "/judge/csrf", "GET /judge/csrf")
         if token is None:
@@ -349,7 +444,7 @@ class Judge:
         sheet.acked = True
         if result.get("status") != "saved":
             phase.note(f"judge {self.id} team {code}: answered {result}")
-        await self.open_team(phase, code)  # the phone loads the page again after a save
+        await self.open_team(phase, code, self._after_save(code))  # the phone loads the page again after a save
         return True
 
     async def run(self, phase: Phase, pause: tuple[float, float] | None):
@@ -363,8 +458,11 @@ class Judge:
                 pass
             return not phase.stop.is_set()
 
-        if pause is not None and not await wait((0.0, 5.0)):  # phones sign in within the first seconds
+        # Phones sign in within the first seconds (--phone: every badge within --burst seconds).
+        start = (0.0, self.bench.args.burst) if phase.phone_mode else (0.0, 5.0)
+        if pause is not None and not await wait(start):
             return
+        home_shown = False
         while not phase.stop.is_set():
             if phase.active_limit is not None and self.index >= phase.active_limit:
                 await asyncio.sleep(0.2)
@@ -373,11 +471,14 @@ class Judge:
                 if not await self.sign_in(phase):
                     await asyncio.sleep(1)
                     continue
+                home_shown = phase.phone_mode  # the browser followed the redirect to the judge home
                 if not await wait():
                     return
-            await self.home(phase)
-            if not await wait():
-                return
+            if not home_shown:
+                await self.home(phase)
+                if not await wait():
+                    return
+            home_shown = False
             edit = self.scored and (not self.todo or self.rng.random() < self.bench.args.edit_share)
             team_id = self.rng.choice(self.scored) if edit else self.todo[0]
             fields = await self.open_team(phase, self.bench.team_by_id[team_id])
@@ -390,6 +491,8 @@ class Judge:
                 return
 
     async def close(self):
+        if self.phone is not None:
+            self.phone.cancel()
         await self.client.aclose()
 
 
@@ -472,30 +575,63 @@ class Organiser:
 
 # ----------------------------------------------------------------------------------- the servers
 
+# gunicorn's config for the bench: the app's own gunicorn.conf.py, executed as it is, plus a
+# post_worker_init hook (chained after the app's, if it has one) that writes which expo_app each
+# worker imported, once it has loaded wsgi:app, to EXPO_BENCH_IMPORTS.
+GUNICORN_WRAPPER = r"""
+import os as _os, sys as _sys
+_conf = _os.environ.get("EXPO_BENCH_APP_CONF", "")
+if _conf:
+    __file__ = _conf
+    with open(_conf) as _f:
+        exec(compile(_f.read(), _conf, "exec"))
+_app_post_worker_init = globals().get("post_worker_init")
+
+
+def post_worker_init(worker):
+    if _app_post_worker_init is not None:
+        _app_post_worker_init(worker)
+    mod = _sys.modules.get("expo_app")
+    with open(_os.environ["EXPO_BENCH_IMPORTS"], "a") as out:
+        out.write(f"worker {_os.getpid()} {getattr(mod, '__file__', None)}\n")
+"""
+
+
 class Servers:
     """gunicorn process groups this bench started; all of them die with the bench."""
 
-    def __init__(self, log_dir: Path):
+    def __init__(self, log_dir: Path, app_root: Path = ROOT):
         self.procs: list[tuple[subprocess.Popen, int, Path]] = []
         self.log_dir = log_dir
+        self.app_root = app_root
+        self.imports = log_dir / "expo_app-imported-by-workers.txt"
+
+    def conf(self) -> str:
+        """How gunicorn is configured: the app's gunicorn.conf.py, or (an app without one) -w 3 --threads 4."""
+        return "gunicorn.conf.py" if (self.app_root / "gunicorn.conf.py").exists() else "-w 3 --threads 4"
 
     def start(self, env: dict, port: int, name: str, workers: int, threads: int) -> str:
         if port_busy(port):
             raise SystemExit(f"Port {port} on 127.0.0.1 is busy (another server is listening there). "
                              f"Stop it or pick other ports with --port.")
-        env = {**env, "PORT": str(port), "GUNICORN_BIND": f"127.0.0.1:{port}"}
-        if (ROOT / "gunicorn.conf.py").exists():
+        wrapper = self.log_dir / "bench-gunicorn-conf.py"
+        wrapper.write_text(GUNICORN_WRAPPER)
+        env = {**env, "PORT": str(port), "GUNICORN_BIND": f"127.0.0.1:{port}", "EXPO_BENCH_IMPORTS": str(self.imports)}
+        app_conf = self.app_root / "gunicorn.conf.py"
+        if app_conf.exists():
+            env["EXPO_BENCH_APP_CONF"] = str(app_conf)
             if workers:
                 env["GUNICORN_WORKERS"] = str(workers)
             if threads:
                 env["GUNICORN_THREADS"] = str(threads)
-            cmd = [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"]
+            cmd = [str(VENV_BIN / "gunicorn"), "-c", str(wrapper), "wsgi:app"]
         else:
-            cmd = [str(VENV_BIN / "gunicorn"), "-w", str(workers or 3), "--threads", str(threads or 4),
-                   "-b", f"127.0.0.1:{port}", "wsgi:app"]
+            env["EXPO_BENCH_APP_CONF"] = ""
+            cmd = [str(VENV_BIN / "gunicorn"), "-c", str(wrapper), "-w", str(workers or 3), "--threads",
+                   str(threads or 4), "-b", f"127.0.0.1:{port}", "wsgi:app"]
         log = self.log_dir / f"gunicorn-{name}-{port}.log"
         handle = open(log, "ab")
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=self.app_root, env=env, stdout=handle, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         handle.close()
         self.procs.append((proc, port, log))
@@ -657,8 +793,8 @@ def tree_cpu_seconds(masters: list[int]) -> float:
 
 # ----------------------------------------------------------------------------------- databases
 
-def run(cmd: list[str], env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+def run(cmd: list[str], env: dict | None = None, check: bool = True, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
@@ -720,9 +856,11 @@ def verify(db_url: str, event_id: int, ledger: dict) -> dict:
             audits = conn.execute(sa.text(
                 "SELECT score_id, action, count(*) FROM score_audit WHERE event_id = :e GROUP BY score_id, action"),
                 {"e": event_id}).all()
+            # An older app (before idempotency keys, e.g. 2827b5c) has no score_submission table.
+            has_keys = sa.inspect(conn).has_table("score_submission")
             keys = conn.execute(sa.text(
                 "SELECT k.judge_id, k.key, count(*) FROM score_submission k JOIN judge j ON j.id = k.judge_id "
-                "WHERE j.event_id = :e GROUP BY k.judge_id, k.key"), {"e": event_id}).all()
+                "WHERE j.event_id = :e GROUP BY k.judge_id, k.key"), {"e": event_id}).all() if has_keys else []
     finally:
         engine.dispose()
     rows = defaultdict(list)
@@ -741,7 +879,7 @@ def verify(db_url: str, event_id: int, ledger: dict) -> dict:
 
     out = {"pairs_acked": 0, "sheets_in_db": len(scores), "lost": 0, "duplicated": 0, "wrong_value": 0,
            "revision_mismatch": 0, "audit_mismatch": 0, "keys_missing": 0, "keys_duplicated": 0,
-           "uncertain": 0, "unacked_present": 0, "examples": []}
+           "uncertain": 0, "unacked_present": 0, "keys_checked": has_keys, "examples": []}
 
     def example(text):
         if len(out["examples"]) < 10:
@@ -756,7 +894,7 @@ def verify(db_url: str, event_id: int, ledger: dict) -> dict:
         if len(found) > 1:
             out["duplicated"] += 1
             example(f"judge {judge_id} team {team_id}: {len(found)} sheets")
-        for s in acked:
+        for s in acked if has_keys else []:
             if (judge_id, s.key[:64]) not in stored_keys:
                 out["keys_missing"] += 1
                 example(f"judge {judge_id} team {team_id}: acknowledged key {s.key} not stored")
@@ -803,7 +941,10 @@ def verify(db_url: str, event_id: int, ledger: dict) -> dict:
 class Bench:
     def __init__(self, args, setup: str, tmp: Path, log_dir: Path):
         self.args, self.setup, self.tmp, self.log_dir = args, setup, tmp, log_dir
-        self.servers = Servers(log_dir)
+        self.app_root = Path(args.app_dir).resolve() if args.app_dir else ROOT
+        self.servers = Servers(log_dir, self.app_root)
+        self.features = lp.AppFeatures()
+        self.app: dict = {}       # which app: its folder, commit, the expo_app each process imported
         self.bases: list[str] = []
         self.seed: dict = {}
         self.team_by_id: dict[int, str] = {}
@@ -835,31 +976,76 @@ class Bench:
                     "DATABASE_URL": self.db_url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports[0]}",
                     "SESSION_COOKIE_SECURE": "0", "EXPO_INSTANCE_PATH": str(instance),
                     "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}"})
+        # The app's own folder first on the path: its expo_app, config and wsgi, not the editable
+        # install's (which is this checkout).
+        env["PYTHONPATH"] = os.pathsep.join([str(self.app_root)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
         if self.setup == "two-instances":
             env["REDIS_URL"] = REDIS_URL
             print(f"  redis db 15: {flush_redis()}")
         self.env = env
         t0 = time.monotonic()
-        run([str(VENV_BIN / "expo"), "init-db"], env=env)
+        root = self.app_root
+        migrated = run([str(VENV_BIN / "expo"), "init-db"], env=env, check=False, cwd=root)
+        if migrated.returncode != 0:  # an app without `expo init-db`: its Alembic migrations directly
+            why = (migrated.stderr or migrated.stdout).strip()[-300:]
+            print(f"  expo init-db failed ({migrated.returncode}): {why}"
+                  "\n  running the app's migrations with flask_migrate.upgrade instead")
+            run([str(VENV_BIN / "python"), "-c", MIGRATE_SCRIPT, str(root / "migrations")], env=env, cwd=root)
         seeded = run([str(VENV_BIN / "python"), "-c", SEED_SCRIPT, str(args.teams), str(args.judges),
-                      self.admin_email, self.admin_password, "0" if args.no_plan else "1"], env=env)
+                      self.admin_email, self.admin_password, "0" if args.no_plan else "1"], env=env, cwd=root)
         line = next((ln for ln in seeded.stdout.splitlines() if ln.startswith("SEED ")), None)
         if line is None:
             raise SystemExit(f"Seeding printed no SEED line:\n{seeded.stdout}\n{seeded.stderr}")
         self.seed = json.loads(line[5:])
         self.team_by_id = {t["id"]: t["code"] for t in self.seed["teams"]}
+        plan = {"1": "with an assignment plan", "0": "no plan (--no-plan)"}.get(
+            self.seed.get("plan"), "no plan: this app has no assignments")
         print(f"  seeded {len(self.seed['teams'])} teams, {len(self.seed['judges'])} judges, "
-              f"{len(self.seed['criteria'])} criteria in {time.monotonic() - t0:.1f} s ({self.db_url})")
+              f"{len(self.seed['criteria'])} criteria, {plan}, in {time.monotonic() - t0:.1f} s ({self.db_url})")
+        offset = self.servers.imports.stat().st_size if self.servers.imports.exists() else 0
         for i, port in enumerate(ports):
             self.bases.append(self.servers.start(env, port, f"{self.setup}{i + 1}", args.workers, args.threads))
         workers = [len(worker_pids(m)) for m in self.servers.master_pids()]
-        conf = "gunicorn.conf.py" if (ROOT / "gunicorn.conf.py").exists() else \
-            f"-w {args.workers or 3} --threads {args.threads or 4}"
-        print(f"  gunicorn ({conf}) on {', '.join(self.bases)}: workers {workers}")
+        conf = self.servers.conf() if not (args.workers or args.threads) else \
+            f"{self.servers.conf()}, workers {args.workers or 'default'}, threads {args.threads or 'default'}"
+        print(f"  gunicorn ({conf}, cwd {root}) on {', '.join(self.bases)}: workers {workers}")
+        self.describe_app(offset)
+        self.features = detect_app(self.bases[0])
+        print(f"  the served phone: {self.features.describe()}")
+
+    def describe_app(self, imports_offset: int) -> None:
+        """Which app this is (folder, commit) and which expo_app the seed and the workers imported."""
+        root = self.app_root
+        commit = run(["git", "-C", str(root), "log", "-1", "--format=%h %cd %s", "--date=short"],
+                     check=False).stdout.strip()
+        dirty = run(["git", "-C", str(root), "status", "--porcelain", "--", "expo_app", "static", "templates",
+                     "migrations", "config.py", "wsgi.py", "gunicorn.conf.py"], check=False).stdout.splitlines()
+        deadline = time.monotonic() + 10
+        workers: list[str] = []
+        while time.monotonic() < deadline:  # each worker writes its line once it has loaded the app
+            try:
+                with open(self.servers.imports, "rb") as handle:
+                    handle.seek(imports_offset)
+                    workers = handle.read().decode(errors="replace").splitlines()
+            except OSError:
+                workers = []
+            if len(workers) >= sum(len(worker_pids(m)) for m in self.servers.master_pids()):
+                break
+            time.sleep(0.2)
+        worker_files = sorted({w.split(" ", 2)[2] for w in workers if w.count(" ") >= 2})
+        expected = str(root / "expo_app" / "__init__.py")
+        self.app = {"dir": str(root), "commit": commit[:120], "uncommitted_app_files": len(dirty),
+                    "seed_imported": self.seed.get("expo_app"), "workers_imported": worker_files,
+                    "as_expected": self.seed.get("expo_app") == expected and worker_files == [expected]}
+        print(f"  app: {root} at {commit[:100]}" + (f" + {len(dirty)} uncommitted app file(s)" if dirty else ""))
+        print(f"  expo_app imported by the seed: {self.seed.get('expo_app')}; by the gunicorn workers: "
+              f"{', '.join(worker_files) or 'unknown (no worker wrote its line)'}"
+              + ("" if self.app["as_expected"] else f"  <-- NOT {expected}"))
 
     async def run_phase(self, name: str, judges, organisers, duration: float, pause, fault: str | None = None,
                         ramp: bool = False) -> Phase:
         phase = Phase(name, retry_faults=fault is not None)
+        phase.phone_mode = bool(self.args.phone)
         offsets = [log.stat().st_size if log.exists() else 0 for log in self.servers.logs()]
         server_cpu0 = tree_cpu_seconds(self.servers.master_pids())
         machine_cpu0 = machine_cpu_seconds()
@@ -891,6 +1077,13 @@ class Bench:
         done, pending = await asyncio.wait(tasks, timeout=REQUEST_TIMEOUT_S + 30)
         for t in pending:
             t.cancel()
+        # The phones' workers (a precache pass, a trickle) stop asking once the phase has ended.
+        workers = [t for j in judges if j.phone is not None for t in j.phone.tasks]
+        if workers:
+            w_done, w_pending = await asyncio.wait(workers, timeout=lp.PRECACHE_TIMEOUT_S + 5)
+            for t in w_pending:
+                t.cancel()
+            done |= {t for t in w_done if not t.cancelled()}
         for t in done:
             if t.exception() is not None:
                 phase.note(f"a simulated phone crashed: {t.exception()!r}")
@@ -939,12 +1132,33 @@ class Bench:
                 "failed_requests": len(failures), "notes": phase.unexpected[:5],
                 "ok": ok == len(sample) and not failures and len(masters) == len(self.servers.procs)}
 
+    def headline(self, phase: Phase) -> dict:
+        """The numbers issue 18 compares: per phase, for the side-by-side table (--compare)."""
+        def p95(labels, first=False):
+            ms = [s.ms for s in phase.samples if s.label in labels and (not first or s.t < FIRST_S)]
+            return percentile(ms, 95)
+
+        conn = [s for s in phase.samples if s.status is None]
+        out = {"judges": self.args.judges, "teams": self.args.teams, "setup": self.setup,
+               "submit_p95_first_30s": p95(SUBMIT_LABELS, first=True), "submit_p95": p95(SUBMIT_LABELS),
+               "sign_in_p95": p95(("POST /j/<token>",)), "home_p95": p95(("GET /judge",)),
+               "page_p95": p95(PAGE_LABELS),
+               "scan_to_home_p95": percentile(phase.signin_ms, 95) if phase.signin_ms else None,
+               "requests": len(phase.samples),
+               "not_modified": sum(1 for s in phase.samples if s.status == 304),
+               "errors": sum(1 for s in phase.samples if s.kind == "error"),
+               "connection_errors": len(conn), "connection_errors_by_type": dict(_count(s.error for s in conn)),
+               "server_cpu_s": round(getattr(phase, "server_cpu", 0.0), 1), "seconds": round(phase.wall, 1)}
+        if phase.phone_mode and phase.phones:  # (phones that signed in during this phase)
+            out["phones"] = lp.readiness(list(phase.phones.values()), phase.wall)
+        return out
+
     def summarise(self, phase: Phase, verification: dict, extra: dict | None = None) -> dict:
         by_label = defaultdict(list)
         for s in phase.samples:
             by_label[s.label].append(s)
         endpoints = {}
-        order = list(PAGE_LABELS) + list(SUBMIT_LABELS) + list(JUDGE_API_LABELS) + list(ADMIN_LABELS)
+        order = [*PAGE_LABELS, *SUBMIT_LABELS, *JUDGE_API_LABELS, *PHONE_LABELS, *ADMIN_LABELS]
         for label in sorted(by_label, key=lambda x: order.index(x) if x in order else 99):
             samples = by_label[label]
             ms = [s.ms for s in samples]  # failed attempts too: a timeout is a wait the judge had
@@ -956,6 +1170,8 @@ class Bench:
                 "retried_after_fault": sum(1 for s in samples if s.kind == "fault"),
                 "shed_503": sum(1 for s in samples if s.kind == "shed"),
                 "statuses": dict(sorted(_count(s.status for s in samples if s.kind != "ok").items(), key=str)),
+                "not_modified": sum(1 for s in samples if s.status == 304),
+                "connection_errors": sum(1 for s in samples if s.status is None),
             }
         subs = [s for s in phase.samples if s.label in SUBMIT_LABELS and s.kind == "ok"]
         result = {"setup": self.setup, "phase": phase.name, "seconds": round(phase.wall, 1),
@@ -966,7 +1182,9 @@ class Bench:
                                                    - phase.cpu) / phase.wall, 1) if phase.wall else None,
                   "submissions": len(subs), "submissions_per_s": len(subs) / phase.wall if phase.wall else 0,
                   "endpoints": endpoints, "gave_up": phase.gave_up, "unexpected": phase.unexpected[:30],
-                  "faults": phase.fault_notes, "verification": verification}
+                  "faults": phase.fault_notes, "verification": verification,
+                  "app": self.app, "served_phone": vars(self.features), "phone_mode": phase.phone_mode,
+                  "headline": self.headline(phase)}
         if phase.steps:
             steps = []
             for t0, t1, level in phase.steps:
@@ -1022,11 +1240,13 @@ def print_result(r: dict) -> None:
     for note in r.get("faults", []):
         print(f"  fault: {note}")
     print(f"  {'endpoint':<26}{'requests':>9}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}"
-          f"{'errors':>8}{'fault-retried':>15}{'503s':>6}")
+          f"{'errors':>8}{'conn.err':>9}{'fault-retried':>15}{'503s':>6}{'304s':>6}")
     for label, e in r["endpoints"].items():
         print(f"  {label:<26}{e['requests']:>9}{e['rps']:>8.1f}{fmt(e['p50']):>8}{fmt(e['p95']):>8}"
-              f"{fmt(e['p99']):>8}{fmt(e['max']):>8}{e['errors']:>8}{e['retried_after_fault']:>15}{e['shed_503']:>6}"
+              f"{fmt(e['p99']):>8}{fmt(e['max']):>8}{e['errors']:>8}{e.get('connection_errors', 0):>9}"
+              f"{e['retried_after_fault']:>15}{e['shed_503']:>6}{e.get('not_modified', 0):>6}"
               + (f"   {e['statuses']}" if e["statuses"] else ""))
+    print_headline(r)
     if r.get("server_side_ms"):
         inside = ", ".join(f"{k.split(' ', 1)[0]} {k.split(' ', 1)[1].split('.')[-1]} {fmt(v['p50'])}/{fmt(v['p95'])}"
                            for k, v in r["server_side_ms"].items() if v["requests"] >= 5)
@@ -1043,7 +1263,9 @@ def print_result(r: dict) -> None:
     print(f"  database: {v['pairs_acked']} acknowledged (judge, team) pairs, {v['sheets_in_db']} sheets; "
           f"lost {v['lost']}, duplicated {v['duplicated']}, wrong value {v['wrong_value']}, "
           f"revision mismatch {v['revision_mismatch']}, audit mismatch {v['audit_mismatch']}, "
-          f"keys missing {v['keys_missing']}, stray sheets {v['stray_sheets']}, uncertain (gave up) {v['uncertain']}"
+          + (f"keys missing {v['keys_missing']}, " if v.get("keys_checked", True) else
+             "keys not checked (this app keeps no submission keys), ")
+          + f"stray sheets {v['stray_sheets']}, uncertain (gave up) {v['uncertain']}"
           f" -> {'OK' if v['ok'] else 'PROBLEM'}")
     for e in v["examples"][:5]:
         print(f"    {e}")
@@ -1068,6 +1290,58 @@ def print_result(r: dict) -> None:
             print("    " + "\n    ".join(shown))
 
 
+def fmt_s(x) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.1f} s"
+
+
+def fmt_ready(d: dict) -> str:
+    """p50/p95/max of a readiness time, where a phone not ready by the end reads '>' the phase."""
+    def one(x):
+        return fmt_s(x) if x is not None else f">{d['censored_at']:.0f} s"
+    return (f"p50 {one(d['p50'])}, p95 {one(d['p95'])}, max {one(d['max'])} "
+            f"({d['done']} of {d['phones']} phones" + (f"; {d['not_done']} not by the end" if d["not_done"] else "")
+            + ")")
+
+
+def print_headline(r: dict) -> None:
+    h = r.get("headline")
+    if not h:
+        return
+    print(f"  served phone: {lp.AppFeatures(**r['served_phone']).describe()}"
+          + ("" if r.get("phone_mode") else "  (without --phone: no sign-in burst, no service worker)"))
+    if h["connection_errors"]:
+        kinds = ", ".join(f"{k or '?'} {n}" for k, n in sorted(h["connection_errors_by_type"].items()))
+        print(f"  >>> CONNECTION ERRORS: {h['connection_errors']} requests got no HTTP answer ({kinds}) <<<")
+    else:
+        print("  connection errors: 0")
+    print(f"  submit p95 {fmt(h['submit_p95_first_30s'])} ms in the first {FIRST_S:.0f} s, {fmt(h['submit_p95'])} ms "
+          f"overall; sign-in (POST /j/<token>) p95 {fmt(h['sign_in_p95'])} ms"
+          + (f", scan to home page p95 {fmt(h['scan_to_home_p95'])} ms"
+             if h.get("scan_to_home_p95") is not None else "")
+          + f"; home p95 {fmt(h['home_p95'])} ms; errors {h['errors']}; {h['requests']} requests"
+          + (f" ({h['not_modified']} answered 304)" if h["not_modified"] else "")
+          + f"; server CPU {h['server_cpu_s']:.1f} s in {h['seconds']:.0f} s")
+    ph = h.get("phones")
+    if ph is None:
+        return
+    if not ph["protocols"]:
+        print(f"  ready offline: never ({ph['no_manifest']} phones got no /judge/offline.json: "
+              + ("this app has no offline mode" if not r["served_phone"]["service_worker"] else "it failed") + ")")
+        return
+    protocol = "/".join(str(p) for p in ph["protocols"])
+    if ph["protocols"] == [1]:
+        print(f"  ready offline (protocol 1: every page, {ph['now_pages']} pages), from the badge scan: "
+              f"{fmt_ready(ph['ready'])}")
+    else:
+        print(f"  ready offline (protocol {protocol}: every `now` page, up to {ph['now_pages']}), from the badge scan: "
+              f"{fmt_ready(ph['ready'])}")
+        print(f"  every page kept ({ph['all_pages']} pages): {fmt_ready(ph['every_page'])}")
+        if ph["every_page"]["not_done"]:
+            print("    (protocol 2's phone asks for a `later` page only while one page stays open past a wait drawn "
+                  "from later_start_s, then one every later_gap_s; loading another page starts the wait again. "
+                  "These judges load a page every --pause seconds.)")
+
+
 def goals(r: dict) -> list[tuple[str, bool, str]]:
     """(goal, passed, detail) for one phase's result."""
     out = []
@@ -1090,6 +1364,15 @@ def goals(r: dict) -> list[tuple[str, bool, str]]:
         worst = max(admin.values(), default=float("nan"))
         out.append((f"{tag}: dashboard p95 < {GOAL_ADMIN_P95_MS} ms", worst < GOAL_ADMIN_P95_MS,
                     ", ".join(f"{k} {fmt(v)}" for k, v in admin.items())))
+    ph = (r.get("headline") or {}).get("phones")
+    if ph and ph["protocols"]:
+        ready = ph["ready"]
+        out.append((f"{tag}: every phone ready offline within {GOAL_READY_P95_S:.0f} s p95 (from the badge scan)",
+                    ready["p95"] is not None and ready["p95"] < GOAL_READY_P95_S, fmt_ready(ready)))
+    if r.get("headline") and not r["phase"].startswith("faults"):
+        h = r["headline"]
+        out.append((f"{tag}: zero connection errors", h["connection_errors"] == 0,
+                    f"{h['connection_errors']} {h['connection_errors_by_type'] or ''}".strip()))
     errors = sum(x["errors"] for x in e.values())
     fault_retried = sum(x["retried_after_fault"] for x in e.values())
     out.append((f"{tag}: zero errors", errors == 0 and r["gave_up"] == 0,
@@ -1118,7 +1401,7 @@ async def run_setup(bench: Bench, phases: list[str]) -> None:
     duration = args.duration
     judges = [Judge(bench, i, info) for i, info in enumerate(bench.seed["judges"][:args.judges])]
     organisers = [Organiser(bench, i) for i in range(args.organisers)]
-    pause = (2.5, 7.5)
+    pause = args.pause
     try:
         for name in phases:
             if name == "faults" and bench.setup == "sqlite":
@@ -1164,7 +1447,29 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--json", metavar="FILE", help="write every number to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance folders")
+    parser.add_argument("--phone", action="store_true",
+                        help="whole phones: sign-in burst, static files, the service worker's precache (issue 18)")
+    parser.add_argument("--burst", type=float, default=10.0,
+                        help="--phone: every badge is scanned within this many seconds of the start (default 10)")
+    parser.add_argument("--pause", default="2.5,7.5", metavar="MIN,MAX",
+                        help="seconds between a judge's actions (default 2.5,7.5; a hall's judge stays minutes at "
+                             "a table, and protocol 2's phones fetch `later` pages only while a page stays open)")
+    parser.add_argument("--app-dir", metavar="DIR",
+                        help="serve and seed the app of this checkout (a baseline worktree), with this venv")
+    parser.add_argument("--compare", nargs="+", metavar="JSON",
+                        help="print the headline numbers of these --json files side by side, and exit")
     args = parser.parse_args(argv)
+    if args.compare:
+        return compare(args.compare)
+    try:
+        lo, hi = (float(x) for x in args.pause.split(","))
+        if not 0 <= lo <= hi:
+            raise ValueError
+    except ValueError:
+        parser.error(f"--pause {args.pause}: two numbers MIN,MAX with 0 <= MIN <= MAX")
+    args.pause = (lo, hi)
+    if args.app_dir and not (Path(args.app_dir) / "expo_app" / "__init__.py").exists():
+        parser.error(f"--app-dir {args.app_dir}: no expo_app/__init__.py there")
     if args.duration is None:
         args.duration = 20.0 if args.quick else 60.0
     if not (VENV_BIN / "gunicorn").exists():
@@ -1185,7 +1490,8 @@ def main(argv=None) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     print(f"Expo Judge under load: {args.judges} judges, {args.teams} teams, {args.organisers} organisers, "
           f"{args.duration:.0f} s per phase; set-ups {', '.join(setups)}; phases {', '.join(phases)}; "
-          f"gunicorn logs in {log_dir}")
+          + (f"phones (sign-in burst of {args.burst:.0f} s, service worker); " if args.phone else "")
+          + f"app {Path(args.app_dir).resolve() if args.app_dir else ROOT}; gunicorn logs in {log_dir}")
 
     def on_signal(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
@@ -1227,6 +1533,63 @@ def main(argv=None) -> int:
     if interrupted:
         return 130
     return 0 if verdicts and all(p for _g, p, _d in verdicts) else 1
+
+
+COMPARE_ROWS = (
+    ("app", lambda r, h: (r.get("app") or {}).get("commit", "?")[:7]),
+    ("set-up, judges", lambda r, h: f"{r['setup']}, {h['judges']}"),
+    ("phones (--phone)", lambda r, h: "yes" if r.get("phone_mode") else "no"),
+    ("ready offline p50 (s)", lambda r, h: _ready(h, "ready", "p50")),
+    ("ready offline p95 (s)", lambda r, h: _ready(h, "ready", "p95")),
+    ("ready offline max (s)", lambda r, h: _ready(h, "ready", "max")),
+    ("every page kept p95 (s)", lambda r, h: _ready(h, "every_page", "p95")),
+    ("submit p95, first 30 s (ms)", lambda r, h: fmt(h["submit_p95_first_30s"])),
+    ("submit p95 (ms)", lambda r, h: fmt(h["submit_p95"])),
+    ("sign-in POST p95 (ms)", lambda r, h: fmt(h["sign_in_p95"])),
+    ("scan to home p95 (ms)", lambda r, h: fmt(h.get("scan_to_home_p95"))),
+    ("home p95 (ms)", lambda r, h: fmt(h["home_p95"])),
+    ("submissions", lambda r, h: str(r["submissions"])),
+    ("requests (304s)", lambda r, h: f"{h['requests']} ({h['not_modified']})"),
+    ("errors", lambda r, h: str(h["errors"])),
+    ("CONNECTION ERRORS", lambda r, h: str(h["connection_errors"])),
+    ("server CPU (s)", lambda r, h: f"{h['server_cpu_s']:.0f}"),
+    ("other programs' CPU (%)", lambda r, h: fmt(r.get("other_cpu_pct"))),
+    ("exactly once", lambda r, h: "OK" if r["verification"]["ok"] else "PROBLEM"),
+)
+
+
+def _ready(h: dict, which: str, name: str) -> str:
+    ph = h.get("phones")
+    if not ph:
+        return "-"
+    if not ph["protocols"]:
+        return "never"
+    d = ph[which]
+    return fmt(d[name], 1) if d[name] is not None else f">{d['censored_at']:.0f}"
+
+
+def compare(files: list[str]) -> int:
+    """The headline numbers of several runs (their --json files), one column per run and phase."""
+    columns = []
+    for name in files:
+        data = json.loads(Path(name).read_text())
+        for r in data.get("results", []):
+            if r.get("headline"):
+                columns.append((f"{Path(name).stem} {r['phase']}", r))
+    if not columns:
+        print("No results with headline numbers in these files.")
+        return 1
+    width = max(14, *(len(c[0]) for c in columns)) + 2
+    print(f"{'':<30}" + "".join(f"{c[0]:>{width}}" for c in columns))
+    for title, value in COMPARE_ROWS:
+        cells = []
+        for _name, r in columns:
+            try:
+                cells.append(value(r, r["headline"]))
+            except (KeyError, TypeError):
+                cells.append("-")
+        print(f"{title:<30}" + "".join(f"{c:>{width}}" for c in cells))
+    return 0
 
 
 if __name__ == "__main__":
