@@ -45,6 +45,20 @@ JUDGES_TEMPLATE = (
 )
 
 
+def is_email(address: str) -> bool:
+    """Whether the address can be written to (the syntax the judge form's Email() checks, through
+    email_validator; no DNS look-up): the e-mails to judges and members go to these addresses."""
+    from email_validator import EmailNotValidError, validate_email
+
+    if not EMAIL.match(address):
+        return False
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
 class CsvImportError(ValueError):
     """The file cannot be imported; `errors` lists every problem, each naming its line."""
 
@@ -209,7 +223,7 @@ def parse_teams_csv(data: bytes | str) -> list[TeamRow]:
             problems.append(f"the member name is longer than {MAX_NAME} characters")
         if len(email) > MAX_EMAIL:
             problems.append(f"the e-mail is longer than {MAX_EMAIL} characters")
-        if email and len(email) <= MAX_EMAIL and not EMAIL.match(email):
+        if email and len(email) <= MAX_EMAIL and not is_email(email):
             problems.append(f"'{row.get('email', '')}' is not an e-mail address")
         if member and not email:
             problems.append(f"member {member} has no e-mail address")
@@ -276,7 +290,7 @@ def parse_judges_csv(data: bytes | str) -> list[JudgeRow]:
             problems.append("the name is longer than 120 characters")
         if len(email) > MAX_EMAIL:
             problems.append(f"the e-mail is longer than {MAX_EMAIL} characters")
-        elif not EMAIL.match(email):
+        elif not is_email(email):
             problems.append(f"'{row['email']}' is not an e-mail address" if email else "the e-mail is empty")
         elif email in seen:
             problems.append(f"{email} is already listed on line {seen[email]}")

@@ -165,3 +165,22 @@ def test_with_csrf_on_a_button_without_its_token_queues_nothing(app, client, org
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     client.post(f"/admin/events/{event_id}/mail/invite-judges", data={"csrf_token": token})
     assert len(_rows(app)) == 6
+
+
+def test_an_import_with_addresses_no_mail_reaches_is_refused_by_line_on_the_page_and_the_cli(
+        app, client, organiser, runner, tmp_path):
+    import io
+
+    bad = "name,email,affiliation\nAda,ada@x.org,\nBob,bob@x..org,\nCy,cy@-x.org,ACME\n"
+    response = client.post(f"/admin/events/{organiser['event']}/judges/import",
+                           data={"file": (io.BytesIO(bad.encode()), "judges.csv")}, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Line 3: &#39;bob@x..org&#39; is not an e-mail address." in page
+    assert "Line 4: &#39;cy@-x.org&#39; is not an e-mail address." in page
+    path = tmp_path / "judges.csv"
+    path.write_text(bad)
+    result = runner.invoke(args=["import-judges", str(path)])
+    assert result.exit_code == 1 and "Line 3: 'bob@x..org' is not an e-mail address." in result.output
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Judge.id))).scalar() == 6  # nothing imported
