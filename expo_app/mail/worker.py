@@ -274,8 +274,17 @@ def run(*, once: bool, stop: threading.Event | None = None, transport=None,
     after_id = 0
     try:
         while not stop.is_set():
-            ids = claim_batch(token, config["MAIL_BATCH"], after_id=after_id if once else 0,
-                              ignore_backoff=once, lease_s=lease_s)
+            try:
+                ids = claim_batch(token, config["MAIL_BATCH"], after_id=after_id if once else 0,
+                                  ignore_backoff=once, lease_s=lease_s)
+            except DBAPIError as exc:
+                if once:
+                    raise
+                # The database is away (a restart, the migrations not run yet): wait, never die for it.
+                db.session.rollback()
+                log.warning("mail worker: the database did not answer (%s); trying again", type(exc).__name__)
+                stop.wait(config["MAIL_POLL_S"])
+                continue
             if not ids:
                 if once:
                     break

@@ -3,6 +3,7 @@ message holds, idempotent queuing, a server that goes down, a worker killed mid-
 from __future__ import annotations
 
 import logging
+import time
 import threading
 from datetime import timedelta
 
@@ -552,3 +553,38 @@ def test_two_worker_processes_at_once_send_each_message_once(app, demo, smtp, tm
     addresses = [m["To"].addresses[0].addr_spec for m in smtp.messages]
     assert len(addresses) == 60 and len(set(addresses)) == 60
     assert {(r["status"], r["attempts"]) for r in _rows(app)} == {("sent", 1)}
+
+
+def test_the_running_worker_delivers_what_is_queued_while_it_runs_and_stops_when_told(app, demo, smtp):
+    app.config.update(MAIL_POLL_S=0.05, MAIL_RATE=50)
+    stop = threading.Event()
+    reports = []
+
+    def work():
+        with app.app_context():
+            reports.append(worker.run(once=False, stop=stop))
+            db.session.remove()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    try:
+        with app.app_context():
+            queue_judge_invitations(db.session.get(Event, demo["event"]))
+            db.session.commit()
+        deadline = time.monotonic() + 20
+        while len(smtp.messages) < 6 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(20)
+    assert not thread.is_alive() and reports[0].sent == 6 and len(smtp.messages) == 6
+
+
+def test_the_rate_limit_spaces_the_messages(app, demo, smtp):
+    app.config["MAIL_RATE"] = 20  # 6 messages: at least 5 gaps of 50 ms
+    with app.app_context():
+        queue_judge_invitations(db.session.get(Event, demo["event"]))
+        db.session.commit()
+        started = time.monotonic()
+        assert worker.run(once=True).sent == 6
+        assert time.monotonic() - started >= 0.25
