@@ -98,7 +98,7 @@ def send(once):
 
 
 def _send(once: bool, where: str, stop: threading.Event) -> None:
-    from .worker import _due, run
+    from .worker import _due, reading, run
     from ..models import utcnow
 
     if not once:
@@ -107,9 +107,9 @@ def _send(once: bool, where: str, stop: threading.Event) -> None:
         report = run(once=False, stop=stop)
         click.echo(f"Stopped: {report.sent} sent, {report.failed} failed, {report.retrying} to try again.", err=True)
         return
-    total = db.session.execute(db.select(db.func.count(OutboxMessage.id)).where(
-        _due(utcnow(), current_app.config["MAIL_LEASE_S"], True))).scalar()
-    db.session.rollback()
+    with reading() as session:  # a read: on SQLite it must not take the write lock
+        total = session.execute(db.select(db.func.count(OutboxMessage.id)).where(
+            _due(utcnow(), current_app.config["MAIL_LEASE_S"], True))).scalar()
     with click.progressbar(length=total, label=f"Sending to {where}", show_pos=True, file=sys.stderr) as bar:
         def progress(report):
             bar.update(min(total, report.tried + report.dropped) - bar.pos)

@@ -48,7 +48,8 @@ def _delivery() -> dict:
     except MailConfigError as exc:
         where, problem = "", str(exc)
     return {"smtp": bool(current_app.config.get("MAIL_URL")), "where": where, "problem": problem,
-            "sender": current_app.config.get("MAIL_FROM") or "", "rate": current_app.config.get("MAIL_RATE")}
+            "sender": current_app.config.get("MAIL_FROM") or "", "rate": current_app.config.get("MAIL_RATE"),
+            "background": current_app.config.get("MAIL_BACKGROUND") == "thread"}
 
 
 @bp.route("/events/<int:event_id>/mail")
