@@ -95,3 +95,19 @@ def comments_by_team(event: Event) -> list[tuple[Team, list[Score]]]:
     for score in sheets:
         grouped.setdefault(score.team_id, []).append(score)
     return [(team, grouped[team.id]) for team in event.teams if team.id in grouped]
+
+
+def redaction_reasons(event: Event) -> dict[int, str]:
+    """Why each comment the team reads redacted was redacted (the latest reason), by score id. The
+    moderation page marks them: the text shown is no longer what the judge wrote. A comment the judge
+    rewrote after its redaction is the judge's own again, and is not marked."""
+    rows = db.session.execute(
+        db.select(ScoreAudit.score_id, ScoreAudit.new, Score.comment).join(Score, ScoreAudit.score_id == Score.id)
+        .where(ScoreAudit.event_id == event.id, ScoreAudit.action == "comment redacted")
+        .order_by(ScoreAudit.id)).all()
+    reasons = {}
+    for score_id, new, comment in rows:
+        reasons.pop(score_id, None)
+        if str((new or {}).get("comment", ""))[:2000] == comment:
+            reasons[score_id] = str(new.get("moderation", "")).removeprefix("redacted: ")
+    return reasons

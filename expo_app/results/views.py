@@ -10,8 +10,8 @@ from ..extensions import db
 from ..models import AwardCategory, Event, RankingSnapshot, Score
 from ..scoring.csvio import format_ranking_csv
 from . import bp, feedback as feedback_ops, operations as ops
-from .feedback import comments_by_team
-from .grades import FORMATS, assignment_name, event_scale, export_grades, grades_filename
+from .feedback import comments_by_team, redaction_reasons
+from .grades import CSV_COLUMNS, FORMATS, assignment_name, event_scale, export_grades, grades_filename
 from ..judging import conflicts
 from .forms import (AwardCategoryForm, AwardDecisionForm, FinaliseForm, HideCommentForm, RedactCommentForm,
                     ReleaseFeedbackForm, SheetCountingForm)
@@ -89,7 +89,7 @@ def awards(event_id):
     return render_template("results/awards.html", event=event, suggestions=suggestions, forms=forms,
                            category_form=category_form, confirm=ConfirmForm(), snapshot=snapshot,
                            drifted=drifted, finalise_form=FinaliseForm(), scale=event_scale(event),
-                           default_assignment=assignment_name(event))
+                           default_assignment=assignment_name(event), csv_columns=CSV_COLUMNS)
 
 
 @bp.route("/award-categories/<int:category_id>/decide", methods=["POST"])
@@ -181,6 +181,7 @@ def grades_export(event_id):
 def feedback(event_id):
     event = db.get_or_404(Event, event_id)
     return render_template("results/feedback.html", event=event, groups=comments_by_team(event),
+                           redacted=redaction_reasons(event),
                            release_form=ReleaseFeedbackForm(), confirm=ConfirmForm(),
                            hide_form=HideCommentForm(), redact_form=RedactCommentForm())
 

@@ -271,6 +271,10 @@ def test_file_names_carry_the_event_and_the_format(app, client, finalised, runne
     page = client.get(f"/admin/events/{finalised['event']}/awards").get_data(as_text=True)
     assert 'name="assignment" value="Expo d&#39;hiver 2026: Zürich"' in page
     assert '<option value="excel-csv">CSV for Excel' in page
+    # The options are short enough to read in the closed box (the long CSV one was cut off at 1280 px);
+    # the hint names the CSV's columns, from the list the export writes.
+    assert '<option value="csv">CSV, one row per student</option>' in page
+    assert ", ".join(f"<code>{column}</code>" for column in HEADER) + ";" in page
 
 
 def test_the_csv_for_excel_is_the_csv_with_a_utf8_byte_order_mark(app, client, finalised, runner, tmp_path):

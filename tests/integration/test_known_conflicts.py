@@ -208,3 +208,33 @@ def test_a_redacted_comment_reaches_the_team_and_the_original_stays_in_the_audit
             "comment redacted", "Great demo, unlike Bob's.", "Great demo.")
         action = db.session.query(AdminAction).filter_by(action="comment redacted").one()
         assert action.details == {"reason": "Names a student", "original": "Great demo, unlike Bob's."}
+
+
+def test_the_feedback_page_marks_a_redacted_comment_until_its_judge_rewrites_it(app, client, auth, demo):
+    """The moderation page shows what the team reads; a redacted comment says so, with the reason, or
+    the organiser cannot tell it from the judge's own words (found by the whole-day browser test)."""
+    judge_id, team_id = demo["judges"][0], demo["teams"][0]
+    with app.app_context():
+        event = db.session.get(Event, demo["event"])
+        submit_score(db.session.get(Judge, judge_id), db.session.get(Team, team_id),
+                     SheetInput(values={c.id: 4 for c in event.criteria}, comment="Great demo, unlike Bob's."), "test")
+        submit_score(db.session.get(Judge, demo["judges"][1]), db.session.get(Team, team_id),
+                     SheetInput(values={c.id: 3 for c in event.criteria}, comment="Tidy repository."), "test")
+        db.session.commit()
+        score_id = db.session.query(Score.id).filter_by(judge_id=judge_id).scalar()
+    auth.admin()
+    url = f"/admin/events/{demo['event']}/feedback"
+    assert "Redacted</span>" not in client.get(url).get_data(as_text=True)
+    client.post(f"/admin/scores/{score_id}/redact-comment", data={"text": "Great demo.", "reason": "Names a student"})
+    page = client.get(url).get_data(as_text=True)
+    assert page.count("Redacted</span>") == 1
+    assert ('<span class="pill pill-warn">Redacted</span> Names a student. The team reads the text above;' in page
+            and "Bob" not in page)
+    # The judge writes a new comment (scoring is open): it is theirs again, and no longer marked.
+    with app.app_context():
+        event = db.session.get(Event, demo["event"])
+        submit_score(db.session.get(Judge, judge_id), db.session.get(Team, team_id),
+                     SheetInput(values={c.id: 4 for c in event.criteria}, comment="Great demo, well paced."), "test")
+        db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "Great demo, well paced." in page and "Redacted</span>" not in page
