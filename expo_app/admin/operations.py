@@ -413,6 +413,9 @@ def reissue_badge(judge: Judge) -> None:
     judge.revoked_at = None
     db.session.flush()
     record(judge.event_id, "badges", "badge reissued", judge.name)
+    from ..mail.operations import reinvite_after_reissue
+
+    reinvite_after_reissue(judge)  # a judge invited by e-mail gets the new link by e-mail too
 
 
 def set_badge_withdrawn(judge: Judge, withdrawn: bool) -> None:

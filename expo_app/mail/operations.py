@@ -106,6 +106,23 @@ def queue_judge_invitations(event: Event, resend: bool = False, judges: list[Jud
     return result
 
 
+def reinvite_after_reissue(judge: Judge) -> bool:
+    """After a badge is reissued: a judge who was invited by e-mail (or has an invitation waiting)
+    gets the new link by e-mail, saying the earlier one stopped working. Whether one was queued."""
+    rows = db.session.execute(db.select(OutboxMessage).where(OutboxMessage.judge_id == judge.id,
+                                                             OutboxMessage.kind == JUDGE_INVITATION)
+                              .order_by(OutboxMessage.id)).scalars().all()
+    if judge.event.is_locked or not any(r.status in LIVE for r in rows):
+        return False
+    result = Queued()
+    _queue_judge(judge, rows, False, result)
+    db.session.flush()
+    if result.queued:
+        record(judge.event_id, "judges", "judge invitation queued", judge.name,
+               {"why": "badge reissued: the new link replaces the e-mailed one"})
+    return bool(result.queued)
+
+
 def _issue_certificates(event: Event) -> int:
     """Issue the event's certificates not issued yet (participation, and the final awards'), as the
     Printing page's Issue button does: their links go into the notices. Audited."""

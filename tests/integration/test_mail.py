@@ -127,10 +127,10 @@ def test_a_reissued_badge_is_invited_again_with_the_new_link_saying_the_old_one_
     before = _judges(app, demo)
     with app.app_context():
         judge = db.session.get(Judge, demo["judges"][2])
-        reissue_badge(judge)
+        reissue_badge(judge)  # queues the new invitation itself: the judge was invited by e-mail
         db.session.commit()
         address = judge.email
-    assert "1 message queued; 5 already invited." in _invite(runner).output
+    assert "0 messages queued; 5 already invited; 1 already waiting to be sent." in _invite(runner).output
     _send(runner)
     newest = smtp.messages[-1]
     text = newest.get_body(("plain",)).get_content()
@@ -588,3 +588,10 @@ def test_the_rate_limit_spaces_the_messages(app, demo, smtp):
         started = time.monotonic()
         assert worker.run(once=True).sent == 6
         assert time.monotonic() - started >= 0.25
+
+
+def test_reissuing_the_badge_of_a_judge_never_e_mailed_queues_nothing(app, demo, smtp):
+    with app.app_context():
+        reissue_badge(db.session.get(Judge, demo["judges"][0]))
+        db.session.commit()
+    assert _rows(app) == []

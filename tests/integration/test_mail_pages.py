@@ -70,10 +70,15 @@ def test_resend_one_judge_and_a_reissued_badge_shows_on_the_judges_page(app, cli
         assert db.session.execute(db.select(AdminAction).where(
             AdminAction.action == "judge invitations resent")).scalar_one().details["queued"] == 1
     _deliver(app)
+    # A judge invited by e-mail whose badge is reissued gets the new link by e-mail at once.
     client.post(f"/admin/judges/{organiser['judges'][2]}/reissue", data={"reissue-understood": "y"})
     page = _page(client, f"/admin/events/{event_id}/judges")
-    assert "before the link was reissued" in page
-    assert "Invite the 1 judge not invited yet" in _page(client, f"/admin/events/{event_id}/mail")
+    assert page.count('<span class="pill">Queued</span>') == 1
+    with app.app_context():
+        entry = db.session.execute(db.select(AdminAction).where(AdminAction.action == "judge invitation queued")).scalar_one()
+        assert entry.details == {"why": "badge reissued: the new link replaces the e-mailed one"}
+    assert _deliver(app).sent == 1
+    assert "Every judge with a working badge is invited." in _page(client, f"/admin/events/{event_id}/mail")
 
 
 def test_previews_show_the_recipients_own_link_escaped_names_and_an_inline_qr_code(app, client, organiser):
