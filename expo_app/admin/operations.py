@@ -334,6 +334,9 @@ def reissue_feedback_link(team: Team) -> Team:
     team.feedback_revoked_at = None
     db.session.flush()
     record(team.event_id, "teams", "feedback link reissued", team.name)
+    from ..mail.operations import renotify_after_reissue
+
+    renotify_after_reissue(team)  # members told by e-mail get the new link by e-mail too
     return team
 
 

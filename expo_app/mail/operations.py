@@ -123,6 +123,33 @@ def reinvite_after_reissue(judge: Judge) -> bool:
     return bool(result.queued)
 
 
+def renotify_after_reissue(team) -> int:
+    """After a team's feedback link is reissued: members who were told by e-mail (or have a notice
+    waiting) get the new link by e-mail. How many were queued."""
+    event = team.event
+    if event.feedback_released_at is None or team.feedback_revoked_at is not None:
+        return 0
+    rows: dict[int, list[OutboxMessage]] = defaultdict(list)
+    for row in db.session.execute(db.select(OutboxMessage).where(OutboxMessage.team_id == team.id,
+                                                                 OutboxMessage.kind.in_(TEAM_KINDS))
+                                  .order_by(OutboxMessage.id)).scalars():
+        rows[row.member_id].append(row)
+    result = Queued()
+    final = RankingSnapshot.final_for(event)
+    for member in team.members:
+        mine = rows.get(member.id, [])
+        if any(r.status in LIVE for r in mine):
+            for row in mine:
+                if row.status == "queued":
+                    row.version = team.feedback_version  # it goes out with the new link anyway
+            _queue_member(member, mine, final, False, result)
+    db.session.flush()
+    if result.queued:
+        record(event, "releases", "team notices queued", team.name,
+               {"queued": result.queued, "why": "feedback link reissued: the new link replaces the e-mailed one"})
+    return result.queued
+
+
 def _issue_certificates(event: Event) -> int:
     """Issue the event's certificates not issued yet (participation, and the final awards'), as the
     Printing page's Issue button does: their links go into the notices. Audited."""

@@ -595,3 +595,28 @@ def test_reissuing_the_badge_of_a_judge_never_e_mailed_queues_nothing(app, demo,
         reissue_badge(db.session.get(Judge, demo["judges"][0]))
         db.session.commit()
     assert _rows(app) == []
+
+
+def test_a_reissued_feedback_link_reaches_the_members_told_by_e_mail(app, scored, runner, smtp):
+    from expo_app.admin.operations import reissue_feedback_link
+    from expo_app.links import feedback_url
+    from expo_app.models import Team
+
+    _release(app, scored)
+    runner.invoke(args=["mail", "teams"])
+    _send(runner)
+    with app.app_context():
+        team = db.session.get(Team, scored["teams"][0])
+        old_url = feedback_url(team)
+        reissue_feedback_link(team)
+        db.session.commit()
+        new_url, size = feedback_url(team), len(team.members)
+    before = len(smtp.messages)
+    assert f"{size} sent" in _send(runner).output
+    fresh = smtp.messages[before:]
+    assert len(fresh) == size
+    for message in fresh:
+        text = message.get_body(("plain",)).get_content()
+        assert new_url in text and old_url not in message.as_string()
+        assert "This link replaces your team's earlier one" in text
+    assert "0 messages queued" in runner.invoke(args=["mail", "teams"]).output
