@@ -23,8 +23,11 @@ worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-# Recycle workers now and then (with jitter, so they do not all restart at once): bounds any slow leak.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+# Recycling workers (max_requests) is off by default: a gthread worker that reaches its count closes its
+# kept-alive connections while phones are about to reuse them, and a phone then sees "connection reset"
+# in the middle of the expo (seen in bench/load.py runs). Set GUNICORN_MAX_REQUESTS to bound a slow leak
+# on a long-running server, and restart between events rather than during one.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
 # Behind a proxy (TRUSTED_PROXIES), the app's ProxyFix reads X-Forwarded-*; gunicorn itself must not
 # drop them. Which proxies to believe is the app's setting, not gunicorn's.
@@ -99,3 +102,23 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Ready a new worker before it takes requests: SQLAlchemy's mappers and the judges' templates are
+    made once here, not in the first requests of the sign-in burst (seen as 9 % of a burst's CPU in a
+    py-spy profile). faulthandler prints the Python stacks should native code crash a worker."""
+    import faulthandler
+
+    faulthandler.enable()
+    try:
+        from sqlalchemy.orm import configure_mappers
+
+        from wsgi import app
+
+        configure_mappers()
+        for name in ("base.html", "judging/home.html", "judging/score.html", "judging/team_card.html",
+                     "auth/judge_sign_in.html", "auth/link_problem.html"):
+            app.jinja_env.get_template(name)
+    except Exception as exc:  # noqa: BLE001 - a warm-up must never stop a worker
+        worker.log.warning("worker warm-up skipped: %s", exc)

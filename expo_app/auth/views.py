@@ -1,9 +1,10 @@
 from flask import flash, redirect, render_template, request, url_for
 
-from ..extensions import db
+from ..extensions import db, write_intent
+from ..models import Judge
 from . import bp
 from .forms import AdminLoginForm, SignOutForm, StartJudgingForm
-from .operations import authenticate_admin, record_judge_sign_in, resolve_judge_link
+from .operations import INVALID_LINK, authenticate_admin, record_judge_sign_in, resolve_judge_link
 from . import throttle
 from .session import (JudgeIdentity, admin_required, current_admin, current_judge, revoke_session, safe_next,
                       start_admin_session, start_judge_session)
@@ -13,14 +14,24 @@ from .session import (JudgeIdentity, admin_required, current_admin, current_judg
 def judge_sign_in(token):
     # A GET only shows who the badge belongs to: link previewers and scanners fetch URLs, and
     # fetching must not sign anybody in. The button's POST does.
+    # Everything but the sign-in record is read first, in a plain read transaction: on SQLite the write
+    # lock (BEGIN IMMEDIATE) is then held for one INSERT and one UPDATE, not for the link's checks, the
+    # form and the page, while a hall of judges scans its badges at once.
+    write_intent.set(False)
     judge, problem = resolve_judge_link(token)
     if problem:
         return render_template("auth/link_problem.html", problem=problem), problem.status
     form = StartJudgingForm()
     if form.validate_on_submit():
+        identity = JudgeIdentity.of(judge)  # read now: the commits below would expire the row
+        db.session.rollback()  # the read ends here
+        write_intent.set(True)
+        judge = db.session.get(Judge, identity.id)
+        if judge is None:  # removed in the instant between the two transactions
+            return render_template("auth/link_problem.html", problem=INVALID_LINK), INVALID_LINK.status
         record_judge_sign_in(judge, request.headers.get("User-Agent", ""), request.remote_addr or "")
-        identity = JudgeIdentity.of(judge)  # before the commit expires the row: no reload after it
         db.session.commit()
+        write_intent.set(False)  # what follows only reads (the X-Expo-Judge header's session check)
         start_judge_session(identity)
         return redirect(url_for("judging.home"))
     return render_template("auth/judge_sign_in.html", judge=judge, form=form)

@@ -576,20 +576,20 @@
   if (!navigator.onLine) notice("No network: this is the copy of the page kept on this phone. Scores you submit are kept and sent when the network returns.", "info");
 
   var ready = document.getElementById("offline-ready");
-  // The other teams' forms, one at a time while this page is open, after a random wait: a hall full of
-  // phones that signed in at the same moment spreads these requests over minutes (protocol 2).
+  // The other teams' forms, one at a time while a judge page is open: the service worker keeps them
+  // from a moment it drew at sign-in, so a hall full of phones that signed in at the same moment spreads
+  // these requests over minutes (protocol 2). The page only asks, every gap, from its first second.
   var trickle = null;
   function keepTheRest(d) {
     if (trickle || gone) return;
-    var start = d.later_start_s || [20, 120], gap = Math.max(1, d.later_gap_s || 6) * 1000;
-    var wait = (start[0] + Math.random() * Math.max(0, start[1] - start[0])) * 1000;
+    var gap = Math.max(1, d.later_gap_s || 6) * 1000;
     trickle = setTimeout(function step() {
       if (gone || trickle === "done") return;
       if (document.visibilityState === "visible" && navigator.onLine && navigator.serviceWorker.controller) {
         navigator.serviceWorker.controller.postMessage({ type: "precache-more", judge: judge });
       }
       if (trickle !== "done") trickle = setTimeout(step, gap);
-    }, wait);
+    }, gap);
   }
   if (navigator.serviceWorker && judge) {
     navigator.serviceWorker.addEventListener("message", function (e) {

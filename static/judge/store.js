@@ -94,6 +94,11 @@
     setMeta: function (name, value) {
       return tx(["meta"], "readwrite", function (s) { s.meta.put({ name: name, value: value }); });
     },
+    getMeta: function (name) {  // e.g. "later-start": when the service worker keeps the other forms
+      return tx(["meta"], "readonly", function (s) {
+        return req(s.meta.get(name)).then(function (row) { return row ? row.value : undefined; });
+      });
+    },
 
     // ---- drafts
     saveDraft: function (draft) {

@@ -139,9 +139,22 @@ function keep(cache, key, response, judge) {
 
 var precaching = null;
 // What is still to keep for the owner (protocol 2 of /judge/offline.json): the `later` pages, taken
-// one at a time when a judge page asks ("precache-more"), so that a hall full of phones signing in at
-// once asks the server for their own route first and the rest of the forms over the following minutes.
+// one at a time when a judge page asks ("precache-more"), from a moment drawn once per sign-in in
+// `later_start_s` (kept with the owner in ExpoStore, so that the judge walking from page to page does
+// not start the wait again), so that a hall full of phones signing in at once asks the server for
+// their own route first and the rest of the forms over the following minutes. The manifest is asked
+// for again after MANIFEST_MAX_AGE_MS only: not on every page the judge opens.
 var later = null;
+var MANIFEST_MAX_AGE_MS = 5 * 60 * 1000;
+
+function laterStart(judge, manifest) {
+  return ExpoStore.getMeta("later-start").then(function (kept) {
+    if (kept && kept.judge === judge) return kept.at;
+    var window_ = manifest.later_start_s || [20, 120];
+    var at = Date.now() + (window_[0] + Math.random() * Math.max(0, window_[1] - window_[0])) * 1000;
+    return ExpoStore.setMeta("later-start", { judge: judge, at: at }).then(function () { return at; });
+  }).catch(function () { return Date.now(); });
+}
 
 // Fetch one page for the offline copy and keep it. `hit`: the copy already kept, revalidated with its
 // ETag when `force` is set (a 304 keeps it). Resolves to whether the phone has the page afterwards.
@@ -184,12 +197,15 @@ function report(cache, judge, manifest) {
 function precache(judge, force) {
   if (precaching) return precaching;
   judge = String(judge);
-  precaching = fetchWithin("/judge/offline.json", { credentials: "same-origin", cache: "no-store" }, 10000)
-    .then(function (r) { return r.ok ? r.json() : null; })
+  var fresh = later && later.judge === judge && !force && Date.now() - later.fetchedAt < MANIFEST_MAX_AGE_MS;
+  var asked = fresh ? Promise.resolve(later.manifest)
+    : fetchWithin("/judge/offline.json", { credentials: "same-origin", cache: "no-store" }, 10000)
+      .then(function (r) { return r.ok ? r.json() : null; });
+  precaching = asked
     .then(function (manifest) {
       if (!manifest || String(manifest.judge_id) !== judge) return null;
       var now = (manifest.now || manifest.urls).slice();
-      later = { judge: judge, paths: (manifest.later || []).slice(), manifest: manifest };
+      if (!fresh) later = { judge: judge, paths: (manifest.later || []).slice(), manifest: manifest, fetchedAt: Date.now() };
       return caches.open(PAGES).then(function (cache) {
         var queue = now.slice();
         var worker = function () {
@@ -217,9 +233,9 @@ function precacheMore(judge) {
   var ready = later && later.judge === judge ? Promise.resolve() : precache(judge);
   return ready.then(function () {
     if (!later || later.judge !== judge) return null;
-    return Promise.all([caches.open(PAGES), ExpoStore.owner()]).then(function (found) {
+    return Promise.all([caches.open(PAGES), ExpoStore.owner(), laterStart(judge, later.manifest)]).then(function (found) {
       var cache = found[0];
-      if (found[1] !== judge) return null;
+      if (found[1] !== judge || Date.now() < found[2]) return null;  // not this phone's moment yet
       var step = function () {
         var path = later.paths.shift();
         if (!path) return report(cache, judge, later.manifest);
