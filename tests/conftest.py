@@ -10,8 +10,32 @@ import sqlalchemy as sa
 from expo_app import create_app
 from expo_app.extensions import db
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("EXPO_REQUIRE_POSTGRES") == "1"
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist (make test runs a worker per core), each worker gets a PostgreSQL database of
+    its own, `<database>_<worker>` (made on first use): the workers' schema resets and TRUNCATEs never
+    meet. Every test module that reads TEST_DATABASE_URL gets its worker's database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    try:
+        engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).scalar():
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+    except sa.exc.OperationalError:
+        return url  # unreachable: pg_schema fails (or skips) with the reason
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _worker_database(os.environ.get("TEST_DATABASE_URL", ""))
+if PG_URL:
+    os.environ["TEST_DATABASE_URL"] = PG_URL
 ADMIN_EMAIL = "organiser@example.org"
 ADMIN_PASSWORD = "correct horse battery"
 
