@@ -230,8 +230,10 @@ def mailbox_folder(app) -> Path:
     return Path(app.instance_path) / "mail"
 
 
-def eml_name(message_id: int) -> str:
-    return f"message-{message_id:06d}"
+def eml_name(message_id: int, created_at) -> str:
+    """The .eml file of one outbox row: its id and the moment it was queued, so that a mailbox folder
+    kept across a new database never shows an old file as a new row's message."""
+    return f"message-{message_id:06d}-{created_at:%Y%m%d-%H%M%S-%f}"
 
 
 def make_transport(app):

@@ -59,7 +59,7 @@ def outbox(event_id):
     stale = [m for m in recent if m.status == "queued" and m.attempts == 0
              and (utcnow() - m.created_at).total_seconds() > STALE_MINUTES * 60]
     mailbox = mailbox_folder(current_app)
-    delivered = {m.id for m in recent if m.status == "sent" and (mailbox / f"{eml_name(m.id)}.eml").exists()}
+    delivered = {m.id for m in recent if m.status == "sent" and (mailbox / f"{eml_name(m.id, m.created_at)}.eml").exists()}
     members = [(team, member) for team in event.teams for member in team.members]
     return render_template("mail/outbox.html", event=event, counts=counts(event), recent=recent, stale=stale,
                            delivery=_delivery(), judges=judge_mail(event), members=members,
@@ -151,7 +151,7 @@ def preview_html(event_id, kind):
 
 def _delivered_file(message_id: int) -> tuple[OutboxMessage, Path | None]:
     row = db.get_or_404(OutboxMessage, message_id)
-    path = mailbox_folder(current_app) / f"{eml_name(row.id)}.eml"
+    path = mailbox_folder(current_app) / f"{eml_name(row.id, row.created_at)}.eml"
     return row, path if path.is_file() else None
 
 
@@ -196,4 +196,4 @@ def delivered_eml(message_id):
     if path is None:
         abort(404)
     return Response(path.read_bytes(), mimetype="message/rfc822", headers={
-        "Content-Disposition": f'attachment; filename="{eml_name(row.id)}.eml"', "Cache-Control": "no-store"})
+        "Content-Disposition": f'attachment; filename="{eml_name(row.id, row.created_at)}.eml"', "Cache-Control": "no-store"})

@@ -188,6 +188,7 @@ def _failure(row_id: int, token: str, attempts: int, reason: str, permanent: boo
 class _Prepared:
     row_id: int
     attempts: int
+    name: str
     draft: object = None
     message: object = None
     problem: str = ""
@@ -199,7 +200,7 @@ def _prepare(row_id: int, token: str) -> _Prepared | None:
         row = session.get(OutboxMessage, row_id, populate_existing=True)
         if row is None or row.status != "sending" or row.claim != token:
             return None
-        prepared = _Prepared(row_id, row.attempts)
+        prepared = _Prepared(row_id, row.attempts, eml_name(row.id, row.created_at))
         if row.attempts > current_app.config["MAIL_MAX_ATTEMPTS"]:
             prepared.problem = f"gave up after {row.attempts - 1} attempts (the last one's worker stopped mid-way)"
             return prepared
@@ -224,7 +225,7 @@ def deliver_one(row_id: int, token: str, transport, report: Report) -> str:
         report.failed += 1
         return "failed"
     try:
-        transport.send(prepared.message, eml_name(row_id))
+        transport.send(prepared.message, prepared.name)
     except DeliveryError as exc:
         status = _failure(row_id, token, prepared.attempts, exc.reason, exc.permanent)
         if status == "failed":
