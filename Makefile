@@ -75,8 +75,12 @@ run: db
 	PORT=$(PORT) $(BIN)/expo run --host 127.0.0.1 --port $(PORT)
 
 # pytest exits 5 when it collected no tests: that must fail, not pass silently.
+# The suite runs on every core (pytest-xdist; PYTEST_WORKERS=1 for one process), a test file per worker
+# at a time (--dist loadfile: a file's module fixtures, such as the browser tests' live server, are made
+# once), each worker with its own PostgreSQL database (tests/conftest.py).
+PYTEST_WORKERS ?= auto
 test: install-test
-	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	@$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
 bench: install
