@@ -5,6 +5,7 @@ without tables and says how to add an organiser."""
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -152,7 +153,8 @@ def test_import_event_into_a_database_without_tables_makes_them_and_says_how_to_
         assert lines[2:] == ["No organiser can sign in to this database yet: add one with "
                              "`expo create-admin EMAIL`."]
         with target.app_context():
-            assert db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0013"
+            newest = sorted(p.name[:4] for p in (Path(__file__).parents[2] / "migrations" / "versions").glob("0*.py"))[-1]
+            assert db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == newest
             assert db.session.execute(db.select(db.func.count(Team.id))).scalar() == 12
             assert db.session.execute(db.select(db.func.count(AdminUser.id))).scalar() == 0
         created = target.test_cli_runner().invoke(args=["create-admin", "boss@x.org", "--password", "long-enough-pw"])
