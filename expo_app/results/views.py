@@ -233,30 +233,27 @@ def redact_comment(score_id):
     return redirect(url_for("results.feedback", event_id=score.team.event_id, _anchor=f"s{score.id}"))
 
 
-@bp.route("/scores/<int:score_id>/set-aside", methods=["POST"])
-def set_aside(score_id):
+def _change_counting(score_id: int, operation, done: str):
+    """Set a sheet aside or count it again (`operation(score, reason, actor)`), with the form's reason."""
     score = db.get_or_404(Score, score_id)
     form = SheetCountingForm()
     if form.validate_on_submit():
-        run_operation(lambda: conflicts.set_aside(score, form.reason.data, admin_actor()),
-                      f"{score.judge.name}'s sheet for {score.team.name} is set aside: kept, not counted.")
+        run_operation(lambda: operation(score, form.reason.data, admin_actor()),
+                      f"{score.judge.name}'s sheet for {score.team.name} {done}.")
     else:
         for message in form.reason.errors or ["This form had expired: nothing changed. Try again."]:
             flash(message, "error")
     return redirect(url_for("admin.scores", event_id=score.team.event_id, _anchor=f"s{score.id}"))
+
+
+@bp.route("/scores/<int:score_id>/set-aside", methods=["POST"])
+def set_aside(score_id):
+    return _change_counting(score_id, conflicts.set_aside, "is set aside: kept, not counted")
 
 
 @bp.route("/scores/<int:score_id>/count", methods=["POST"])
 def count_again(score_id):
-    score = db.get_or_404(Score, score_id)
-    form = SheetCountingForm()
-    if form.validate_on_submit():
-        run_operation(lambda: conflicts.count_again(score, form.reason.data, admin_actor()),
-                      f"{score.judge.name}'s sheet for {score.team.name} counts again.")
-    else:
-        for message in form.reason.errors or ["This form had expired: nothing changed. Try again."]:
-            flash(message, "error")
-    return redirect(url_for("admin.scores", event_id=score.team.event_id, _anchor=f"s{score.id}"))
+    return _change_counting(score_id, conflicts.count_again, "counts again")
 
 
 @bp.route("/scores/<int:score_id>/restore-comment", methods=["POST"])
