@@ -76,7 +76,7 @@ run: db
 
 # pytest exits 5 when it collected no tests: that must fail, not pass silently.
 # The suite runs on every core (pytest-xdist; PYTEST_WORKERS=0 for one process), a test file per worker
-# at a time (--dist loadfile: measured on a fresh clone, 462 s against 542 s with worksteal), each worker
+# at a time (--dist loadfile; worksteal measured no faster on a fresh clone), each worker
 # with its own PostgreSQL database (tests/conftest.py) and its own browser-test server.
 PYTEST_WORKERS ?= auto
 test: install-test
