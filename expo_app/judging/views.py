@@ -193,10 +193,11 @@ def team(code):
         return _sheet_page(team, judge, criteria, form, score, status)
     if request.headers.get("X-Expo-Precache"):
         # The phone keeping a copy for offline use: nothing changed since its copy, nothing to render.
-        etag = _sheet_etag(judge, team, criteria, score)
+        conflict_reason = known_conflict(judge, team)
+        etag = _sheet_etag(judge, team, criteria, score, conflict_reason)
         if etag in request.if_none_match:
             return "", 304, {"ETag": f'"{etag}"', "Cache-Control": "no-store"}
-        page, code, headers = _sheet_page(team, judge, criteria, form, score, status)
+        page, code, headers = _sheet_page(team, judge, criteria, form, score, status, conflict_reason=conflict_reason)
         return page, code, {**headers, "ETag": f'"{etag}"'}
     after_save = request.args.get("saved") is not None
     next_words = words_for(judge_route(judge), len(team.event.teams)) if after_save else None
@@ -206,7 +207,7 @@ def team(code):
     return page
 
 
-def _sheet_etag(judge, team, criteria, score) -> str:
+def _sheet_etag(judge, team, criteria, score, conflict_reason: str | None) -> str:
     """A fingerprint of everything a team's form shows this judge, but its one-time fields (the CSRF
     token and the submission key, which the phone's script replaces before it sends anything): the
     release (templates and scripts), the team, the rubric, the judge's sheet, the event's state and
@@ -214,7 +215,7 @@ def _sheet_etag(judge, team, criteria, score) -> str:
     event = team.event
     parts = [_release(current_app._get_current_object()), judge.id, judge.name, judge.token_version,
              team.id, team.name, team.project, team.table_number, team.code, event.scoring_state,
-             event.conflicted_may_score, known_conflict(judge, team),
+             event.conflicted_may_score, conflict_reason,
              [(c.id, c.name, c.description, c.weight, c.scale_min, c.scale_max, c.position, c.bands) for c in criteria],
              (score.id, score.revision, score.updated_at, score.client_edited_at) if score else None]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
@@ -258,7 +259,10 @@ def words_for(route, teams_total: int) -> RouteText:
                       teams_total=teams_total)
 
 
-def _sheet_page(team, judge, criteria, form, score, status: int, newer=None, next_words=None):
+_ASK = object()
+
+
+def _sheet_page(team, judge, criteria, form, score, status: int, newer=None, next_words=None, conflict_reason=_ASK):
     """The scoring page. Never cached: "back" must not bring up a form whose submission key was used.
 
     `newer`: a sheet saved since the form was loaded, shown beside the judge's entries to choose from.
@@ -271,7 +275,8 @@ def _sheet_page(team, judge, criteria, form, score, status: int, newer=None, nex
     else:
         state = (saved_words(score), "saved") if score else ("Not scored yet", "none")
     edited = (score.client_edited_at or score.updated_at) if score else None
-    conflict_reason = known_conflict(judge, team)
+    if conflict_reason is _ASK:  # the caller may have it already (the offline copy's ETag): one query
+        conflict_reason = known_conflict(judge, team)
     return render_template("judging/score.html", team=team, judge=judge, form=form, score=score, total=total,
                            state=state, saved_edited=_millis(edited), conflict_reason=conflict_reason,
                            next_words=next_words,
