@@ -150,6 +150,19 @@ def _register_request_hooks(app: Flask) -> None:
         return response
 
 
+def _page_flashes():
+    """The messages for this page, unless the page is a copy nobody is looking at: the phone's service
+    worker keeping a form for offline use (X-Expo-Precache) or a browser's prefetch. Such a copy would
+    take the message meant for the page the person opens next ("You are signed out.", "Saved") and
+    keep it in the offline copy, to be shown again later out of place."""
+    from flask import get_flashed_messages, request
+
+    purpose = (request.headers.get("Sec-Purpose") or request.headers.get("Purpose") or "").lower()
+    if request.headers.get("X-Expo-Precache") or "prefetch" in purpose:
+        return []
+    return get_flashed_messages(with_categories=True)
+
+
 def _register_template_filters(app: Flask) -> None:
     from datetime import timezone
     from zoneinfo import ZoneInfo
@@ -165,6 +178,7 @@ def _register_template_filters(app: Flask) -> None:
         return local.strftime("%b %d, %H:%M")
 
     app.jinja_env.globals["rendered_ms"] = lambda: int(time.time() * 1000)
+    app.jinja_env.globals["page_flashes"] = _page_flashes
 
     @app.template_filter("when_exact")
     def when_exact(value):

@@ -271,6 +271,7 @@ self.addEventListener("message", function (event) {
   } else if (data.type === "signed-out") {
     // The judge signs out (phone.js has removed their sheets, the owner with them): their kept pages
     // go too, once any caching in progress is over. The page waits for the answer on its port.
+    later = null;  // no page more is fetched for them (a page kept now would be dropped anyway)
     work = (precaching || Promise.resolve()).then(function () { return caches.delete(PAGES); })
       .then(function () { return ExpoStore.setMeta("owner", ""); })
       .then(function () { if (event.ports[0]) event.ports[0].postMessage("done"); });

@@ -254,3 +254,16 @@ def test_a_plain_form_save_is_not_overwritten_by_an_older_queued_phone_edit(app,
     with app.app_context():
         (score,) = db.session.execute(db.select(Score)).scalars().all()
         assert {v.value for v in score.values} == {5}
+
+
+@pytest.mark.parametrize("copy_headers", [{"X-Expo-Precache": "1"}, {"Sec-Purpose": "prefetch"}])
+def test_a_copy_kept_for_later_takes_no_message_meant_for_the_next_page(app, client, judge_a, copy_headers):
+    """The service worker keeps forms while the judge signs out in another tab: its copy must neither
+    show nor use up the "You are signed out." meant for the page the judge lands on."""
+    url = _team_url(app, judge_a, 2)
+    client.post("/logout")  # the flash waits in the session for the next page
+    copy = client.get(url, headers=copy_headers).get_data(as_text=True)
+    assert "You are signed out." not in copy
+    landing = client.get("/").get_data(as_text=True)
+    assert landing.count("You are signed out.") == 1
+    assert "You are signed out." not in client.get("/").get_data(as_text=True)  # shown once
