@@ -140,6 +140,7 @@ def test_imported_payloads_are_inert(world, runner, tmp_path, event_file, names)
                                      b'{"format": "expo-judge-event", "schema": "8"}',
                                      b"{" * 100000 + b"}" * 100000, b"[" * 100000 + b"]" * 100000,
                                      b'{"format": "expo-judge-event", "schema": NaN}'], ids=range(9))
+@pytest.mark.any_database  # refused as it is read, before any database work
 def test_not_an_event_file(world, runner, tmp_path, content):
     result = _import(world, runner, tmp_path, content)
     assert result.exit_code != 0

@@ -5,7 +5,7 @@ from expo_app.documents.batches import build_batch
 from expo_app.extensions import db
 from expo_app.judging.operations import SheetInput, submit_score
 from expo_app.models import Criterion, Event, Judge, JudgeConflict, Score, Team
-from tests.conftest import AuthActions, full_sheet, team_code
+from tests.conftest import AuthActions, full_sheet, seed_demo, seeded, team_code
 
 ROLES = ["anonymous", "judge_a", "judge_b", "admin"]
 LOGIN = "login"  # redirected to the organiser sign-in page
@@ -131,43 +131,52 @@ def test_every_route_is_in_the_matrix(app):
 
 
 @pytest.fixture
-def world(app, demo):
-    """Judge A has scored team 1; judge B has not. Returns the URL arguments for every endpoint."""
-    with app.app_context():
-        event = db.session.get(Event, demo["event"])
-        judge_a, team_1 = db.session.get(Judge, demo["judges"][0]), db.session.get(Team, demo["teams"][0])
-        submit_score(judge_a, team_1, SheetInput(values={c.id: 3 for c in event.criteria}, comment="A"), "test")
-        spare_team = Team(event=event, name="Spare", table_number=99)
-        spare_judge = Judge(event=event, name="Spare Judge", email="spare@x.org")
-        spare_criterion = Criterion(event=event, name="Spare criterion", position=9)
-        db.session.add_all([spare_team, spare_judge, spare_criterion])
-        db.session.commit()
-        spare = {"team_id": spare_team.id, "judge_id": spare_judge.id, "criterion_id": spare_criterion.id,
-                 "category_id": event.award_categories[-1].id}
-        event_categories = [c.id for c in event.award_categories]
-        certificate = build_batch(event, "participation").items[0]
-        member_id = event.teams[0].members[0].id
-        from expo_app.links import feedback_token
+def world(app):
+    """The demo; judge A has scored team 1, judge B has not. Returns the URL arguments for every
+    endpoint (and the demo's ids under "demo"). Seeded once per database kind, copied into each test."""
+    return seeded(app, "access-matrix", lambda: _seed_world(app))
 
-        team_token = feedback_token(event.teams[0])
-        score_id = db.session.execute(db.select(Score.id)).scalar()
-        conflict = JudgeConflict(event_id=event.id, judge_id=demo["judges"][1], team_id=demo["teams"][1])
-        db.session.add(conflict)
-        db.session.commit()
-        conflict_id = conflict.id
-        from expo_app.mail.operations import queue_judge_invitations
-        from expo_app.models import OutboxMessage
 
-        queue_judge_invitations(event)
-        db.session.commit()
-        message_id = db.session.execute(db.select(OutboxMessage.id)).scalars().first()
+def _seed_world(app):
+    demo = seed_demo()
+    event = db.session.get(Event, demo["event"])
+    judge_a, team_1 = db.session.get(Judge, demo["judges"][0]), db.session.get(Team, demo["teams"][0])
+    submit_score(judge_a, team_1, SheetInput(values={c.id: 3 for c in event.criteria}, comment="A"), "test")
+    spare_team = Team(event=event, name="Spare", table_number=99)
+    spare_judge = Judge(event=event, name="Spare Judge", email="spare@x.org")
+    spare_criterion = Criterion(event=event, name="Spare criterion", position=9)
+    db.session.add_all([spare_team, spare_judge, spare_criterion])
+    db.session.commit()
+    spare = {"team_id": spare_team.id, "judge_id": spare_judge.id, "criterion_id": spare_criterion.id,
+             "category_id": event.award_categories[-1].id}
+    event_categories = [c.id for c in event.award_categories]
+    certificate = build_batch(event, "participation").items[0]
+    member_id = event.teams[0].members[0].id
+    from expo_app.links import feedback_token
+
+    team_token = feedback_token(event.teams[0])
+    score_id = db.session.execute(db.select(Score.id)).scalar()
+    conflict = JudgeConflict(event_id=event.id, judge_id=demo["judges"][1], team_id=demo["teams"][1])
+    db.session.add(conflict)
+    db.session.commit()
+    conflict_id = conflict.id
+    from expo_app.mail.operations import queue_judge_invitations
+    from expo_app.models import OutboxMessage
+
+    queue_judge_invitations(event)
+    db.session.commit()
+    message_id = db.session.execute(db.select(OutboxMessage.id)).scalars().first()
+    from expo_app.auth.operations import judge_token
+
+    code, token = team_1.code, judge_token(judge_a)
+    db.session.commit()
     return {
         "event_id": demo["event"], "team_id": demo["teams"][0], "judge_id": demo["judges"][0],
-        "criterion_id": demo["criteria"][0], "category_id": event_categories[0], "code": team_code(app, demo["teams"][0]),
-        "token": AuthActions(app, None).judge_path(demo["judges"][0])[3:], "filename": "app.css", "spare": spare,
+        "criterion_id": demo["criteria"][0], "category_id": event_categories[0], "code": code,
+        "token": token, "filename": "app.css", "spare": spare,
         "kind": "placards", "certificate_id": certificate["id"], "certificate_code": certificate["code"],
         "member_id": member_id, "team_token": team_token, "score_id": score_id, "conflict_id": conflict_id,
-        "message_id": message_id,
+        "message_id": message_id, "demo": demo,
     }
 
 
@@ -191,8 +200,8 @@ def _url(app, endpoint, args):
 
 
 @pytest.mark.parametrize("endpoint", sorted(MATRIX))
-def test_access(app, world, demo, endpoint):
-    method, outcomes = MATRIX[endpoint]
+def test_access(app, world, endpoint):
+    method, outcomes, demo = *MATRIX[endpoint], world["demo"]
     url = _url(app, endpoint, world)
     # One app per endpoint, a fresh client per role; the admin goes last so that its successful
     # POST (a delete, say) cannot change what the other roles meet.

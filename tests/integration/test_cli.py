@@ -163,14 +163,13 @@ def test_sign_in_info_never_prints_a_password_that_does_not_work(app, runner):
     assert "reset the demo one, with `expo create-admin EMAIL`" in output
 
 
+@pytest.mark.any_database
 def test_the_development_server_warns_when_it_listens_beyond_this_machine(backend, monkeypatch):
     import flask.cli
     from click.testing import CliRunner
 
     from expo_app.cli import main
 
-    if backend != "sqlite":
-        pytest.skip("the development server's warning does not depend on the database")
     runner = CliRunner()
     served = []
     monkeypatch.setattr(flask.cli, "run_simple", lambda host, port, *a, **k: served.append((host, port)))
@@ -210,6 +209,7 @@ def scored_and_planned(app, runner):
 
 
 @pytest.mark.parametrize("command", PRIVATE_FILES)
+@pytest.mark.any_database
 def test_files_the_commands_write_are_private_also_over_an_open_file(app, runner, tmp_path, scored_and_planned,
                                                                       command):
     import os

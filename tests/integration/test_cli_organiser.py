@@ -71,6 +71,7 @@ def test_when_other_events_exist_and_none_is_named_it_says_so(app, runner, seede
     ["import-teams", "{tmp}/teams.csv"], ["import-judges", "{tmp}/judges.csv"],
     ["print", "badges", "--out", "{tmp}/badges.pdf"],
 ], ids=lambda args: args[0] + ("-" + args[1] if args[0] == "print" else ""))
+@pytest.mark.any_database
 def test_every_event_command_says_which_event(app, runner, seeded, tmp_path, args):
     (tmp_path / "teams.csv").write_text("team,project,table,member,email\nNew One,P,20,A A,a@x.org\n")
     (tmp_path / "judges.csv").write_text("name,email,affiliation\nQ,q@x.org,Z\n")

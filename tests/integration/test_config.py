@@ -38,9 +38,8 @@ def test_development_keeps_a_secret_in_the_instance_folder(tmp_path, monkeypatch
     assert create_app(dev).config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'expo.sqlite'}"
 
 
+@pytest.mark.any_database
 def test_sqlite_pragmas(app, backend):
-    if backend != "sqlite":
-        pytest.skip("SQLite only")
     from expo_app.extensions import db
 
     with app.app_context():

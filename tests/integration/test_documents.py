@@ -70,6 +70,7 @@ def _snapshot_awards(event):
 
 # --- placards and badges ------------------------------------------------------------------------
 
+@pytest.mark.any_database
 def test_placards_one_page_per_team_with_name_project_table_and_call_to_scan(app, client, admin):
     response = client.get(f"/admin/events/{admin['event']}/print/placards.pdf")
     assert response.status_code == 200 and response.mimetype == PDF
@@ -86,6 +87,7 @@ def test_placards_one_page_per_team_with_name_project_table_and_call_to_scan(app
             assert f"expo.example.org/t/{team.code}" in page  # the same URL the QR carries, to type by hand
 
 
+@pytest.mark.any_database
 def test_paper_size_follows_the_event_setting(app, client, admin):
     client.post(f"/admin/events/{admin['event']}/settings", data={
         "name": "MLOps Innovation Expo (demo)", "judges_per_team": 3, "paper_size": "Letter",
@@ -99,6 +101,7 @@ def test_paper_size_follows_the_event_setting(app, client, admin):
     assert set(pdf_page_sizes_mm(certificates)) == {(279, 216)}  # landscape Letter
 
 
+@pytest.mark.any_database
 def test_badges_six_to_a_sheet_and_a_reissued_badge_prints_its_new_link(app, client, admin):
     response = client.get(f"/admin/events/{admin['event']}/print/badges.pdf")
     (sheet,) = pdf_pages(response.data)  # six judges: one sheet
@@ -129,6 +132,7 @@ def test_badges_six_to_a_sheet_and_a_reissued_badge_prints_its_new_link(app, cli
     assert re.search(r'filename="badge-.*-2\.pdf"', one.headers["Content-Disposition"])
 
 
+@pytest.mark.any_database
 def test_a_withdrawn_badge_is_not_printed(app, client, admin):
     judge_id = admin["judges"][0]
     client.post(f"/admin/judges/{judge_id}/withdraw", data={"withdraw-understood": "y"})
@@ -142,6 +146,7 @@ def test_a_withdrawn_badge_is_not_printed(app, client, admin):
 
 # --- certificates -------------------------------------------------------------------------------
 
+@pytest.mark.any_database
 def test_award_certificates_wait_for_the_final_awards(app, client, admin, runner, tmp_path):
     page = client.get(f"/admin/events/{admin['event']}/print").get_data(as_text=True)
     assert "Award certificates are printed from the final awards only." in page
@@ -173,6 +178,7 @@ def test_award_certificates_one_per_award_and_member_from_the_snapshot(app, clie
     assert pdf_page_sizes_mm(response.data)[0] == (297, 210)
 
 
+@pytest.mark.any_database
 def test_participation_certificates_for_every_member_before_any_award(app, client, admin):
     response = issue_and_get(client, f"/admin/events/{admin['event']}/print/participation.pdf")
     pages = pdf_pages(response.data)
@@ -266,6 +272,7 @@ def test_revoking_a_certificate_shows_on_its_page_and_keeps_it_out_of_batches(ap
     assert "A newer certificate was already issued for this." in page
 
 
+@pytest.mark.any_database
 def test_one_certificate_prints_alone(app, client, admin):
     issue_and_get(client, f"/admin/events/{admin['event']}/print/participation.pdf")
     with app.app_context():
@@ -297,6 +304,7 @@ def test_a_certificate_is_withdrawn_when_its_member_leaves_the_team(app, client,
 
 # --- previews, the printing page and background renders -----------------------------------------
 
+@pytest.mark.any_database
 def test_previews_are_html_pages_of_the_same_templates(app, client, admin):
     client.post(f"/admin/events/{admin['event']}/print/participation/issue")
     for kind, marker in (("placards", "Judges: scan to score"), ("badges", "Scan to start judging"),
@@ -312,6 +320,7 @@ def test_previews_are_html_pages_of_the_same_templates(app, client, admin):
     assert "Award certificates are printed from the final awards only." in page
 
 
+@pytest.mark.any_database
 def test_printing_page_lists_every_document_with_its_state(app, client, admin):
     page = " ".join(client.get(f"/admin/events/{admin['event']}/print").get_data(as_text=True).split())
     assert "12 placards, 12 pages." in page and "6 badges, 1 page." in page and "35 certificates, 35 pages." in page
@@ -334,6 +343,7 @@ def _checklist(client, event_id) -> list[str]:
                         for state, key, body in points]
 
 
+@pytest.mark.any_database
 def test_the_printing_page_checks_signer_paper_date_place_and_awards_before_certificates(app, client, admin):
     event_id = admin["event"]
     settings = f"/admin/events/{event_id}/settings"
@@ -370,6 +380,7 @@ def test_the_printing_page_checks_signer_paper_date_place_and_awards_before_cert
                                 f"{held_on.day} {held_on:%B %Y} · Ballroom.")
 
 
+@pytest.mark.any_database
 def test_the_checklist_is_all_ready_once_the_awards_are_final(app, client, finalised):
     points = _checklist(client, finalised["event"])
     assert points[0] == "4 of 4 ready." and all(p.startswith("check-ok") for p in points[1:])
@@ -460,6 +471,7 @@ def test_finalising_the_awards_renders_their_certificates_once(app, client, read
 
 # --- the CLI ------------------------------------------------------------------------------------
 
+@pytest.mark.any_database
 def test_cli_prints_every_kind_with_a_progress_bar_and_reuses_kept_pdfs(app, runner, finalised, tmp_path):
     for kind, pages in (("placards", 12), ("badges", 1), ("participation", 35)):
         out = tmp_path / f"{kind}.pdf"
@@ -486,10 +498,6 @@ def test_cli_prints_every_kind_with_a_progress_bar_and_reuses_kept_pdfs(app, run
 @pytest.fixture
 def big_event(app, auth, backend):
     """200 teams of 3 members (600 students) and 50 judges, as at a large expo."""
-    if backend != "sqlite":
-        # The slowest test (1.5 min on this machine): laying out 800 pages does not depend on the
-        # database, and every other printing test runs on both.
-        pytest.skip("SQLite only: the layout of 800 pages is the same on either database")
     from expo_app.admin.operations import create_event, save_judge
     from expo_app.auth.operations import create_or_reset_admin
     from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, issue_and_get
@@ -508,6 +516,7 @@ def big_event(app, auth, backend):
     return event_id
 
 
+@pytest.mark.any_database
 def test_a_200_team_event_prints_600_certificates_200_placards_and_9_badge_sheets(app, client, big_event):
     url = f"/admin/events/{big_event}/print"
     page = " ".join(client.get(url).get_data(as_text=True).split())
@@ -600,6 +609,7 @@ def test_award_certificates_go_to_the_team_as_it_was_when_finalised(app, client,
     assert sum(award["category"] in page and award["team"] in page for page in pages) == len(before)
 
 
+@pytest.mark.any_database
 def test_codes_made_under_an_earlier_secret_key_still_verify(app, client, admin):
     issue_and_get(client, f"/admin/events/{admin['event']}/print/participation")
     with app.app_context():

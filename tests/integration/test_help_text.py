@@ -11,6 +11,8 @@ from expo_app.judging.operations import SheetInput, submit_score
 from expo_app.models import Event, Judge, Team
 from expo_app.scoring.ranking import DEFAULT_DRAWS, INTERVAL_LEVEL, TOP_K
 
+pytestmark = pytest.mark.any_database  # words on pages, from numbers the pure engine computes
+
 
 @pytest.fixture
 def scored(app, demo, auth):

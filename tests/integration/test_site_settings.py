@@ -104,6 +104,7 @@ def test_unset_the_default_is_used_and_the_pages_say_so(app, client, admin, runn
                                   "https://expo.example.org."),
     ("https://" + "a" * 200 + ".org", "The address is too long: at most 200 characters."),
 ])
+@pytest.mark.any_database
 def test_a_bad_address_is_refused_with_the_reason_and_nothing_is_saved(app, client, admin, typed, message):
     response = client.post("/admin/settings", data={"public_base_url": typed})
     assert response.status_code == 422
@@ -228,9 +229,8 @@ class TestEnvironmentWithAPath:
     ({"PUBLIC_BASE_URL": ""}, None, "http://127.0.0.1:5000"),  # compose passes it empty when unset
     ({"PUBLIC_BASE_URL": "https://expo.example.org/ "}, "https://expo.example.org", "http://127.0.0.1:5000"),
 ])
+@pytest.mark.any_database
 def test_the_configuration_reads_the_environment(backend, environment, base, default):
-    if backend != "sqlite":
-        pytest.skip("the configuration does not depend on the database")
     env = {k: v for k, v in os.environ.items() if k not in ("PORT", "PUBLIC_BASE_URL")}
     out = subprocess.run([sys.executable, "-c", "import config; c = config.Config; "
                           "print(repr(c.PUBLIC_BASE_URL)); print(c.DEFAULT_PUBLIC_BASE_URL)"],
