@@ -16,7 +16,7 @@ bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')
 workers = int(os.environ.get("GUNICORN_WORKERS") or os.environ.get("WEB_CONCURRENCY")
               or multiprocessing.cpu_count() * 2 + 1)
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")  # chosen on measurement: docs/benchmarks.md
 
 # A 600-page certificate batch renders in a background thread with a progress page, but a single
 # batch of up to 40 pages (DOCUMENT_INLINE_PAGES) renders inside its request: allow it two minutes.

@@ -610,13 +610,15 @@ class Servers:
         """How gunicorn is configured: the app's gunicorn.conf.py, or (an app without one) -w 3 --threads 4."""
         return "gunicorn.conf.py" if (self.app_root / "gunicorn.conf.py").exists() else "-w 3 --threads 4"
 
-    def start(self, env: dict, port: int, name: str, workers: int, threads: int) -> str:
+    def start(self, env: dict, port: int, name: str, workers: int, threads: int, worker_class: str = "") -> str:
         if port_busy(port):
             raise SystemExit(f"Port {port} on 127.0.0.1 is busy (another server is listening there). "
                              f"Stop it or pick other ports with --port.")
         wrapper = self.log_dir / "bench-gunicorn-conf.py"
         wrapper.write_text(GUNICORN_WRAPPER)
         env = {**env, "PORT": str(port), "GUNICORN_BIND": f"127.0.0.1:{port}", "EXPO_BENCH_IMPORTS": str(self.imports)}
+        if worker_class:
+            env["GUNICORN_WORKER_CLASS"] = worker_class
         app_conf = self.app_root / "gunicorn.conf.py"
         if app_conf.exists():
             env["EXPO_BENCH_APP_CONF"] = str(app_conf)
@@ -628,7 +630,7 @@ class Servers:
         else:
             env["EXPO_BENCH_APP_CONF"] = ""
             cmd = [str(VENV_BIN / "gunicorn"), "-c", str(wrapper), "-w", str(workers or 3), "--threads",
-                   str(threads or 4), "-b", f"127.0.0.1:{port}", "wsgi:app"]
+                   str(threads or 4), "-b", f"127.0.0.1:{port}", "wsgi:app"] + (["-k", worker_class] if worker_class else [])
         log = self.log_dir / f"gunicorn-{name}-{port}.log"
         handle = open(log, "ab")
         proc = subprocess.Popen(cmd, cwd=self.app_root, env=env, stdout=handle, stderr=subprocess.STDOUT,
@@ -1004,10 +1006,12 @@ class Bench:
               f"{len(self.seed['criteria'])} criteria, {plan}, in {time.monotonic() - t0:.1f} s ({self.db_url})")
         offset = self.servers.imports.stat().st_size if self.servers.imports.exists() else 0
         for i, port in enumerate(ports):
-            self.bases.append(self.servers.start(env, port, f"{self.setup}{i + 1}", args.workers, args.threads))
+            self.bases.append(self.servers.start(env, port, f"{self.setup}{i + 1}", args.workers, args.threads,
+                                                 args.worker_class))
         workers = [len(worker_pids(m)) for m in self.servers.master_pids()]
-        conf = self.servers.conf() if not (args.workers or args.threads) else \
-            f"{self.servers.conf()}, workers {args.workers or 'default'}, threads {args.threads or 'default'}"
+        conf = self.servers.conf() if not (args.workers or args.threads or args.worker_class) else \
+            (f"{self.servers.conf()}, workers {args.workers or 'default'}, threads {args.threads or 'default'}, "
+             f"worker class {args.worker_class or 'default'}")
         print(f"  gunicorn ({conf}, cwd {root}) on {', '.join(self.bases)}: workers {workers}")
         self.describe_app(offset)
         self.features = detect_app(self.bases[0])
@@ -1443,6 +1447,7 @@ def main(argv=None) -> int:
     parser.add_argument("--port", type=int, default=8471, help="gunicorn's port (two-instances: this and the next)")
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: gunicorn.conf.py's, or 3)")
     parser.add_argument("--threads", type=int, default=0, help="threads per worker (default: the conf's, or 4)")
+    parser.add_argument("--worker-class", default="", help="gunicorn's worker class, e.g. sync (default: the conf's, gthread)")
     parser.add_argument("--no-plan", action="store_true", help="no assignment plan (judges walk in random order)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--json", metavar="FILE", help="write every number to this JSON file")

@@ -23,7 +23,8 @@ The phone, step by step, as the scripts of 2634b89 do it:
   is kept (network first; the new copy replaces the old one).
 - Every judge page loaded (/judge, /t/<code>, with or without a query) posts "judge" to the worker,
   which starts a precache pass unless one is running (sw.js precache()): GET /judge/offline.json
-  (no-store, given up after 10 s), then the `now` pages, 3 at a time, each given up after 15 s and
+  (no-store, given up after 10 s; a worker with MANIFEST_MAX_AGE_MS reuses the manifest it fetched
+  within that time, and the `later` pages it noted then), then the `now` pages, 3 at a time, each given up after 15 s and
   not retried within the pass; a page already kept is not asked for (sw.js revalidates a kept copy
   with If-None-Match only when forced, and nothing forces it). The pass notes the `later` pages
   afresh and reports to the open page.
@@ -70,6 +71,7 @@ class AppFeatures:
     saved_query: bool = False      # phone.js: after a save, /t/<code>?saved=1 (else /t/<code>)
     service_worker: bool = False   # /sw.js precaches what /judge/offline.json lists
     precache_header: bool = False  # sw.js: precache GETs carry X-Expo-Precache: 1
+    manifest_max_age_s: float = 0.0  # sw.js MANIFEST_MAX_AGE_MS: a pass within it reuses the manifest it has
 
     def describe(self) -> str:
         if not self.scripts:
@@ -80,6 +82,8 @@ class AppFeatures:
                  ("service worker with precache" + (" (X-Expo-Precache: 1)" if self.precache_header else
                                                     " (no precache header)")) if self.service_worker
                  else "no service worker"]
+        if self.service_worker and self.manifest_max_age_s:
+            parts.append(f"manifest reused for {self.manifest_max_age_s:g} s")
         return ", ".join(parts)
 
 
@@ -94,7 +98,19 @@ def detect_features(phone_js: str | None, store_js: str | None, sw_js: str | Non
         saved_query="?saved=1" in phone_js,
         service_worker=bool(sw_js) and "offline.json" in sw_js,
         precache_header=bool(sw_js) and "X-Expo-Precache" in sw_js,
+        manifest_max_age_s=_manifest_max_age_s(sw_js or ""),
     )
+
+
+def _manifest_max_age_s(sw_js: str) -> float:
+    """sw.js's `var MANIFEST_MAX_AGE_MS = 5 * 60 * 1000;` in seconds (0: the manifest is asked for on every pass)."""
+    found = re.search(r"MANIFEST_MAX_AGE_MS\s*=\s*([\d\s*]+);", sw_js)
+    if not found:
+        return 0.0
+    product = 1
+    for factor in found.group(1).split("*"):
+        product *= int(factor)
+    return product / 1000
 
 
 @dataclass
@@ -211,6 +227,7 @@ class Phone:
         self.kept: dict[str, str | None] = {}     # cache key -> the copy's ETag (None: none)
         self.manifest: Manifest | None = None
         self.later_paths: list[str] | None = None  # sw.js `later.paths`: noted by each pass, taken by the trickle
+        self.manifest_at: float | None = None  # when the manifest was fetched (sw.js `later.fetchedAt`)
         self.assets: set[str] = set()             # /static/ files the browser has
         self.sw_installed = False
         self.pass_task: asyncio.Task | None = None
@@ -237,7 +254,7 @@ class Phone:
     def scanned(self, phase) -> None:
         """A badge is scanned: the worker empties the kept pages; timing starts."""
         self.kept.clear()
-        self.manifest, self.later_paths = None, None
+        self.manifest, self.later_paths, self.manifest_at = None, None, None
         self.times = PhoneTimes(self.judge.id, phase.now())
         phase.phones[self.judge.id] = self.times
 
@@ -320,19 +337,24 @@ class Phone:
         return False
 
     async def precache_pass(self, phase) -> None:
-        """sw.js precache(): the manifest, then the `now` pages, 3 at a time."""
-        r = await self.judge.request(phase, "GET", "/judge/offline.json", LABEL_MANIFEST, retry=False,
-                                     timeout=MANIFEST_TIMEOUT_S)
-        if r is None:
-            return
-        try:
-            manifest = parse_manifest(r.json())
-        except ValueError:
-            return
-        if manifest.judge_id != str(self.judge.id):
-            phase.note(f"judge {self.judge.id}: offline.json is for judge {manifest.judge_id}")
-            return
-        self.manifest, self.later_paths = manifest, list(manifest.later)
+        """sw.js precache(): the manifest (the one it has, if fetched within MANIFEST_MAX_AGE_MS: the
+        `later` pages noted then keep their progress), then the `now` pages, 3 at a time."""
+        max_age = self.features.manifest_max_age_s
+        if self.manifest is not None and self.manifest_at is not None and phase.now() - self.manifest_at < max_age:
+            manifest = self.manifest
+        else:
+            r = await self.judge.request(phase, "GET", "/judge/offline.json", LABEL_MANIFEST, retry=False,
+                                         timeout=MANIFEST_TIMEOUT_S)
+            if r is None:
+                return
+            try:
+                manifest = parse_manifest(r.json())
+            except ValueError:
+                return
+            if manifest.judge_id != str(self.judge.id):
+                phase.note(f"judge {self.judge.id}: offline.json is for judge {manifest.judge_id}")
+                return
+            self.manifest, self.later_paths, self.manifest_at = manifest, list(manifest.later), phase.now()
         if self.times is not None:
             self.times.protocol = manifest.protocol
             self.times.now_pages = len({cache_key(p) for p in manifest.now})

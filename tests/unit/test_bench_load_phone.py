@@ -166,3 +166,27 @@ def test_readiness_percentiles_count_unfinished_phones(values, p50, p95, worst):
     out = lp.censored_percentiles(values, 60.0)
     assert (out["p50"], out["p95"], out["max"]) == (p50, p95, worst)
     assert out["not_done"] == values.count(None)
+
+
+def test_the_manifest_is_reused_for_as_long_as_the_served_worker_keeps_it():
+    """sw.js keeps /judge/offline.json for MANIFEST_MAX_AGE_MS: the judge's next pages ask for it no more."""
+    sw_js = (Path(__file__).resolve().parents[2] / "static" / "judge" / "sw.js").read_text()
+    assert lp.detect_features("x", "/judge/csrf", sw_js).manifest_max_age_s == 300
+    assert lp.detect_features("x", "/judge/csrf", 'fetch("/judge/offline.json")').manifest_max_age_s == 0
+    manifest = {"judge_id": JUDGE, "protocol": 2, "urls": ["/judge", "/t/A"], "now": ["/judge", "/t/A"], "later": []}
+
+    def manifests_asked(max_age):
+        features = lp.AppFeatures(scripts=True, json_outbox=True, service_worker=True, manifest_max_age_s=max_age)
+        judge, phone = phone_for(manifest, features)
+
+        async def go():
+            phase = Phase()
+            phone.scanned(phase)
+            for path in ("/judge", "/t/A", "/judge"):
+                await phone.loaded(phase, path, Response(200, PAGE))
+                await settle(phone)
+
+        asyncio.run(go())
+        return [path for _m, path, _l, _h in judge.sent].count("/judge/offline.json")
+
+    assert manifests_asked(300) == 1 and manifests_asked(0) == 3
