@@ -334,8 +334,12 @@ def judge_route(judge: Judge) -> Route:
     from ..scoring.routing import choose_next
 
     event = judge.event
-    planned = [a.team for a in db.session.execute(
-        db.select(Assignment).where(Assignment.judge_id == judge.id).order_by(Assignment.position)).scalars()]
+    # The route's teams from the event's team list (loaded once, and needed below for the hall anyway),
+    # not one lazy load per assignment.
+    teams_by_id = {t.id: t for t in event.teams}
+    planned = [teams_by_id[team_id] for team_id in db.session.execute(
+        db.select(Assignment.team_id).where(Assignment.judge_id == judge.id).order_by(Assignment.position)).scalars()
+        if team_id in teams_by_id]
     scored = dict(db.session.execute(db.select(Score.team_id, Score.updated_at).where(Score.judge_id == judge.id)).all())
     absent = absent_team_ids(event)
     if not planned:
