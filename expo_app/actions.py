@@ -50,7 +50,18 @@ def run_ticked(form, operation: Callable[[], object], success: str | Callable[[o
     return run_operation(operation, success)
 
 
+def run_form(form, operation: Callable[[], object], success: str | Callable[[object], str], *fields) -> bool:
+    """run_operation for a form with fields of its own (a reason, a text, a ticked box): when it does not
+    validate, nothing runs and the flash gives each of `fields`' errors, or says the form had expired."""
+    if not form.validate_on_submit():
+        for message in [m for field in fields for m in field.errors] or [FORM_EXPIRED]:
+            flash(message, "error")
+        return False
+    return run_operation(operation, success)
+
+
 EXPIRED = "This button's form had expired: nothing changed. Try again."
+FORM_EXPIRED = "This form had expired: nothing changed. Try again."
 NOTHING_IMPORTED = "Nothing was imported. Fix these lines and upload the file again:"
 SHOWN_IMPORT_ERRORS = 200
 

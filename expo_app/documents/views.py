@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
-from ..actions import run_confirmed, run_operation
+from ..actions import run_confirmed, run_form
 from ..admin.forms import ConfirmForm
 from ..auth.session import admin_actor, admin_required
 from ..audit import record
@@ -242,12 +242,8 @@ def certificate_pdf(certificate_id):
 def revoke(certificate_id):
     certificate = db.get_or_404(Certificate, certificate_id)
     form = RevokeForm()
-    if form.validate_on_submit():
-        run_operation(lambda: revoke_certificate(certificate, form.reason.data, admin_actor()),
-                      f"{certificate.recipient}'s certificate is revoked: its verification page says so.")
-    else:
-        for message in form.reason.errors or ["This form had expired: nothing changed. Try again."]:
-            flash(message, "error")
+    run_form(form, lambda: revoke_certificate(certificate, form.reason.data, admin_actor()),
+             f"{certificate.recipient}'s certificate is revoked: its verification page says so.", form.reason)
     return redirect(url_for("documents.certificates", event_id=certificate.event_id, _anchor=f"c{certificate.id}"))
 
 

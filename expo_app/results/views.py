@@ -2,7 +2,7 @@
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from wtforms.fields import SelectChoice
 
-from ..actions import OperationError, run_confirmed, run_operation
+from ..actions import OperationError, run_confirmed, run_form, run_operation
 from ..admin.forms import ConfirmForm
 from ..auth.session import admin_actor, admin_required
 from ..documents.store import render_award_certificates
@@ -148,16 +148,12 @@ def delete_award_category(category_id):
 def finalise_awards(event_id):
     event = db.get_or_404(Event, event_id)
     form = FinaliseForm()
-    if form.validate_on_submit():
-        if run_confirmed(lambda: ops.finalise_awards(event, admin_actor(), award_suggestions(event)),
-                         "The awards are final; the ranking is frozen for certificates and grades."):
-            # Rendered once, now, so that the morning's download is instant.
-            message = render_award_certificates(event, admin_actor())
-            if message:
-                flash(message, "success")
-    else:
-        for message in form.understood.errors or ["This form had expired: nothing changed. Try again."]:
-            flash(message, "error")
+    if run_form(form, lambda: ops.finalise_awards(event, admin_actor(), award_suggestions(event)),
+                "The awards are final; the ranking is frozen for certificates and grades.", form.understood):
+        # Rendered once, now, so that the morning's download is instant.
+        message = render_award_certificates(event, admin_actor())
+        if message:
+            flash(message, "success")
     return redirect(url_for("results.awards", event_id=event.id))
 
 
@@ -190,12 +186,8 @@ def feedback(event_id):
 def release_feedback(event_id):
     event = db.get_or_404(Event, event_id)
     form = ReleaseFeedbackForm()
-    if form.validate_on_submit():
-        run_operation(lambda: feedback_ops.release_feedback(event),
-                      "Feedback released: every team's link now shows its scores, comments and awards.")
-    else:
-        for message in form.understood.errors or ["This form had expired: nothing changed. Try again."]:
-            flash(message, "error")
+    run_form(form, lambda: feedback_ops.release_feedback(event),
+             "Feedback released: every team's link now shows its scores, comments and awards.", form.understood)
     return redirect(url_for("results.feedback", event_id=event.id))
 
 
@@ -211,12 +203,8 @@ def withdraw_feedback(event_id):
 def hide_comment(score_id):
     score = db.get_or_404(Score, score_id)
     form = HideCommentForm()
-    if form.validate_on_submit():
-        run_operation(lambda: feedback_ops.hide_comment(score, form.reason.data, admin_actor()),
-                      "Comment hidden from the team (the reason is in the audit log).")
-    else:
-        for message in form.reason.errors or ["This form had expired: nothing changed. Try again."]:
-            flash(message, "error")
+    run_form(form, lambda: feedback_ops.hide_comment(score, form.reason.data, admin_actor()),
+             "Comment hidden from the team (the reason is in the audit log).", form.reason)
     return redirect(url_for("results.feedback", event_id=score.team.event_id, _anchor=f"s{score.id}"))
 
 
@@ -224,12 +212,8 @@ def hide_comment(score_id):
 def redact_comment(score_id):
     score = db.get_or_404(Score, score_id)
     form = RedactCommentForm()
-    if form.validate_on_submit():
-        run_operation(lambda: feedback_ops.redact_comment(score, form.text.data, form.reason.data, admin_actor()),
-                      "Comment redacted: the team reads the new text; the original is in the audit log.")
-    else:
-        for message in form.text.errors + form.reason.errors or ["This form had expired: nothing changed. Try again."]:
-            flash(message, "error")
+    run_form(form, lambda: feedback_ops.redact_comment(score, form.text.data, form.reason.data, admin_actor()),
+             "Comment redacted: the team reads the new text; the original is in the audit log.", form.text, form.reason)
     return redirect(url_for("results.feedback", event_id=score.team.event_id, _anchor=f"s{score.id}"))
 
 
@@ -237,12 +221,8 @@ def _change_counting(score_id: int, operation, done: str):
     """Set a sheet aside or count it again (`operation(score, reason, actor)`), with the form's reason."""
     score = db.get_or_404(Score, score_id)
     form = SheetCountingForm()
-    if form.validate_on_submit():
-        run_operation(lambda: operation(score, form.reason.data, admin_actor()),
-                      f"{score.judge.name}'s sheet for {score.team.name} {done}.")
-    else:
-        for message in form.reason.errors or ["This form had expired: nothing changed. Try again."]:
-            flash(message, "error")
+    run_form(form, lambda: operation(score, form.reason.data, admin_actor()),
+             f"{score.judge.name}'s sheet for {score.team.name} {done}.", form.reason)
     return redirect(url_for("admin.scores", event_id=score.team.event_id, _anchor=f"s{score.id}"))
 
 
