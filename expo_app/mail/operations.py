@@ -98,12 +98,18 @@ def queue_judge_invitations(event: Event, resend: bool = False, judges: list[Jud
     result = Queued()
     for judge in judges if judges is not None else event.judges:
         _queue_judge(judge, by_judge[judge.id], resend, result)
+    _record_queued(event, "judges", "judge invitations", judges, "judges", resend, result)
+    return result
+
+
+def _record_queued(event: Event, area: str, what: str, people, noun: str, resend: bool, result: Queued) -> None:
+    """Flush, and audit what a queuing did (nothing when nothing was queued): the one person asked for by
+    name, else how many, with the reasons others were skipped."""
     db.session.flush()
     if result.queued:
-        record(event, "judges", "judge invitations resent" if resend else "judge invitations queued",
-               judges[0].name if judges is not None and len(judges) == 1 else f"{result.queued} judges",
+        record(event, area, f"{what} resent" if resend else f"{what} queued",
+               people[0].name if people is not None and len(people) == 1 else f"{result.queued} {noun}",
                {"queued": result.queued, **dict(result.skipped)})
-    return result
 
 
 def reinvite_after_reissue(judge: Judge) -> bool:
@@ -232,11 +238,7 @@ def queue_team_notices(event: Event, members: list[TeamMember] | None = None, re
             result.skipped["skipped: no e-mail address"] += 1
             continue
         _queue_member(member, by_member[member.id], final, resend, result)
-    db.session.flush()
-    if result.queued:
-        record(event, "releases", "team notices resent" if resend else "team notices queued",
-               members[0].name if members is not None and len(members) == 1 else f"{result.queued} members",
-               {"queued": result.queued, **dict(result.skipped)})
+    _record_queued(event, "releases", "team notices", members, "members", resend, result)
     return result
 
 
