@@ -155,12 +155,11 @@ def _page_flashes():
     worker keeping a form for offline use (X-Expo-Precache) or a browser's prefetch. Such a copy would
     take the message meant for the page the person opens next ("You are signed out.", "Saved") and
     keep it in the offline copy, to be shown again later out of place."""
-    from flask import get_flashed_messages, request
+    from flask import get_flashed_messages
 
-    purpose = (request.headers.get("Sec-Purpose") or request.headers.get("Purpose") or "").lower()
-    if request.headers.get("X-Expo-Precache") or "prefetch" in purpose:
-        return []
-    return get_flashed_messages(with_categories=True)
+    from .platform.guards import is_a_kept_copy
+
+    return [] if is_a_kept_copy() else get_flashed_messages(with_categories=True)
 
 
 def _register_template_filters(app: Flask) -> None:

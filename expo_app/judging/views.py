@@ -15,6 +15,7 @@ from ..auth.forms import SignOutForm
 from ..auth.session import current_admin, current_judge, judge_required, judging_ended_for_session
 from ..extensions import db, write_intent
 from ..models import Assignment, Judge, Team
+from ..platform.guards import is_a_kept_copy, wants_json  # wants_json: the phone's script, not a plain form
 from ..platform.observability import SCORES
 from . import bp
 from .forms import score_form_for
@@ -39,11 +40,6 @@ SAVED_MESSAGES = {
 
 
 MAX_KEY = 64  # ScoreSubmission.key's length
-
-
-def _wants_json() -> bool:
-    """The phone's script (fetch with Accept: application/json) rather than a plain form post."""
-    return request.accept_mimetypes.best == "application/json"
 
 
 def _edited_at(millis: str | None):
@@ -114,7 +110,7 @@ def team(code):
             # A sheet posted from a phone whose judge session ended (badge reissued or withdrawn,
             # judging locked) must say loudly that it was not saved, never fall back to the card.
             status = 401 if judge is None else 403
-            if _wants_json():  # the phone's outbox keeps the sheet, marked with this reason
+            if wants_json():  # the phone's outbox keeps the sheet, marked with this reason
                 return jsonify(status="not_saved", reason=NOT_SAVED_REASON[status]), status
             return render_template("judging/not_saved.html", team=team, judge=judge,
                                    was_signed_in=session.get("judge_id") is not None), 401 if judge is None else 403
@@ -137,7 +133,7 @@ def team(code):
         key = request.headers.get("Idempotency-Key") or form.idempotency_key.data or None
         if key is not None and len(key) > MAX_KEY:
             # Stored keys are at most 64 characters: a longer one could never be matched again.
-            if _wants_json():
+            if wants_json():
                 return jsonify(status="refused", reason="The submission key is longer than 64 characters."), 422
             abort(400, "The submission key is longer than 64 characters.")
         edited_at = _edited_at(form.edited_at.data)
@@ -151,22 +147,22 @@ def team(code):
         try:
             result = submit_sheet(judge, team, sheet, judge_actor(judge), key=key, edited_at=edited_at)
         except ScoringClosed as closed:
-            if _wants_json():  # kept on the phone: scoring may open again
+            if wants_json():  # kept on the phone: scoring may open again
                 return jsonify(status="not_saved", reason=str(closed)), 409
             form.form_errors.append(str(closed))
         except KnownConflict as conflict:
             db.session.rollback()
-            if _wants_json():  # kept on the phone with the reason; the judge declares the conflict instead
+            if wants_json():  # kept on the phone with the reason; the judge declares the conflict instead
                 return jsonify(status="not_saved", reason=str(conflict)), 409
             form.form_errors.append(str(conflict))
         except KeyReused as reused:
             db.session.rollback()
-            if _wants_json():
+            if wants_json():
                 return jsonify(status="refused", reason=str(reused)), 422
             form.form_errors.append(str(reused) + " Reload the page and submit again.")
         else:
             # The answer is read before the commit, which would expire every object (a reload each).
-            if _wants_json():  # a replay gets the stored answer back, marked as a replay
+            if wants_json():  # a replay gets the stored answer back, marked as a replay
                 saved = result.score
                 answer = jsonify(status=result.outcome, message=SAVED_MESSAGES[result.outcome] + team.name,
                                  replayed=result.replayed, saved_at=_iso(saved.updated_at if saved else None),
@@ -177,10 +173,10 @@ def team(code):
                 answer = redirect(url_for("judging.team", code=team.code, saved=1))
             db.session.commit()
             SCORES.labels("replayed" if result.replayed else result.outcome).inc()
-            if not _wants_json():  # said only once it is true
+            if not wants_json():  # said only once it is true
                 flash(message, "success" if result.outcome != "stale" else "error")
             return answer
-    elif form.is_submitted() and _wants_json():  # the phone keeps the sheet, with the reasons, for the judge
+    elif form.is_submitted() and wants_json():  # the phone keeps the sheet, with the reasons, for the judge
         reasons = [str(e) for e in form.form_errors] + [str(e) if c.name in str(e) else f"{c.name}: {e}"
                                                         for c in criteria for e in form.criterion_field(c).errors]
         reasons += [f"{field.label.text}: {field.errors[0]}" for field in form
@@ -225,8 +221,7 @@ def _opened_by_the_judge() -> bool:
     """Whether this GET of a form is the judge opening it, rather than the phone keeping a copy for
     offline use (the service worker's precache says so), a browser's prefetch, or the page loaded
     again after a save (?saved: the judge is leaving the table)."""
-    purpose = (request.headers.get("Sec-Purpose") or request.headers.get("Purpose") or "").lower()
-    return not request.headers.get("X-Expo-Precache") and "prefetch" not in purpose
+    return not is_a_kept_copy()
 
 
 def _record_visit(judge, team) -> None:

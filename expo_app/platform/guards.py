@@ -34,6 +34,13 @@ def wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
+def is_a_kept_copy() -> bool:
+    """Whether this GET fetches a copy nobody is looking at yet: the phone's service worker keeping a
+    page for offline use (it sends X-Expo-Precache) or a browser's prefetch (Sec-Purpose/Purpose)."""
+    purpose = (request.headers.get("Sec-Purpose") or request.headers.get("Purpose") or "").lower()
+    return bool(request.headers.get("X-Expo-Precache")) or "prefetch" in purpose
+
+
 def _has_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value
